@@ -1,0 +1,22 @@
+/* testutil.h - small helpers shared by the cmocka unit tests. */
+#ifndef KREVIEW_TESTUTIL_H
+#define KREVIEW_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "kreview/common.h"
+#include "kreview/strbuf.h"
+
+/* Read tests/data/<name> into 'sb'; fails the test if missing. */
+void test_read_data(struct strbuf *sb, const char *name);
+/* Make a fresh temporary directory; caller frees the path. */
+char *test_mkdtemp(void);
+/* rm -rf 'path' (only below /tmp). */
+void test_rmtree(const char *path);
+
+#endif
