@@ -14,6 +14,16 @@
  *   mbox        a file (or stdin for "-"), mboxrd or mboxo; git's "From "
  *               line rule; cursor = byte offset plus a fingerprint of the
  *               bytes before it (a rewritten file restarts from 0)
+ *               The file is streamed (bounded memory, any size).  The
+ *               "From " line and the blank line mbox writers add after
+ *               a message are not part of the message.  Lines matching
+ *               ^>+From  lose one '>' (mboxrd unescaping): mboxo cannot
+ *               be told apart reliably, and for mboxo this is harmless
+ *               except for a body line that really began with ">From ".
+ *               A file that does not start with a "From " line but
+ *               with a header line is read as one bare message (a
+ *               single saved mail or patch); a last message cut off by
+ *               the end of the file is still returned.
  *   maildir     cur/ and new/ (tmp/ ignored); files read in name order;
  *               no cursor (every run rescans, the store dedups by
  *               Message-ID and content)
@@ -86,6 +96,13 @@ const char *source_cursor(const struct source *s);
  * "inbox:/abs/path", "notmuch:/abs/path?query".  NULL for stdin.
  */
 const char *source_key(const struct source *s);
+
+/*
+ * Lower the per-message cap (tests, fuzzing); 0 or a value above
+ * SOURCE_MAX_MESSAGE restores SOURCE_MAX_MESSAGE.  Applies to messages
+ * not yet started.
+ */
+void source_set_max_message(struct source *s, size_t max);
 
 /* True when the given cursor could not be used and reading restarted. */
 bool source_restarted(const struct source *s);
