@@ -5,6 +5,23 @@
 const struct cmd cmd_table[] = {
 	{ "help", cmd_help, "describe kreview or one of its commands",
 	  "kreview help [<command>]" },
+	{ "ingest", cmd_ingest,
+	  "read mail from a source, store messages, assemble series",
+	  "kreview ingest [--db FILE] [--config FILE] SOURCE...\n"
+	  "\n"
+	  "sources (any number, each read in turn):\n"
+	  "   --mbox FILE        an mbox file (mboxrd or mboxo); '-' reads stdin\n"
+	  "   --maildir DIR      a maildir (cur/ and new/)\n"
+	  "   --public-inbox DIR a public-inbox v2 epoch git repository\n"
+	  "   --notmuch DBPATH --query Q\n"
+	  "                      messages matching a notmuch query (read-only)\n"
+	  "\n"
+	  "Prints one summary line.  Exit 0 even when some messages were\n"
+	  "malformed (reported on stderr with their position); non-zero when\n"
+	  "a source cannot be read." },
+	{ "series", cmd_series, "list or show assembled patch series",
+	  "kreview series list [--db FILE] [--json]\n"
+	  "kreview series show [--db FILE] [--mbox] ID|MSGID" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -8,6 +8,8 @@
 #ifndef KREVIEW_CMD_H
 #define KREVIEW_CMD_H
 
+#include <stdio.h>
+
 struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);

@@ -1,0 +1,476 @@
+/* One mail message parsed with GMime: see msg.h. */
+#include "kreview/msg.h"
+#include "kreview/body.h"
+#include "kreview/strbuf.h"
+#include "kreview/trailer.h"
+
+#include <ctype.h>
+#include <git2.h>
+#include <gmime/gmime.h>
+
+void msg_init(struct msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	subject_init(&m->subj);
+}
+
+void msg_release(struct msg *m)
+{
+	free(m->msgid);
+	free(m->sender);
+	free(m->sender_name);
+	free(m->sender_addr);
+	free(m->author);
+	free(m->subject);
+	subject_release(&m->subj);
+	free(m->in_reply_to);
+	for (size_t i = 0; i < m->refs_nr; i++)
+		free(m->refs[i]);
+	free(m->refs);
+	free(m->to);
+	free(m->cc);
+	free(m->list_id);
+	free(m->body);
+	free(m->change_id);
+	free(m->base_commit);
+	msg_init(m);
+}
+
+/* Collapse whitespace runs (incl. folding) to one space and trim. */
+static char *collapse_ws(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	bool space = false;
+
+	for (; s && *s; s++) {
+		if (isspace((unsigned char)*s)) {
+			space = sb.len > 0;
+			continue;
+		}
+		if (space)
+			strbuf_addch(&sb, ' ');
+		space = false;
+		strbuf_addch(&sb, *s);
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+static char *lowercase_dup(const char *s)
+{
+	char *r = xstrdup(s ? s : "");
+
+	for (char *p = r; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return r;
+}
+
+/* Make 'data' valid UTF-8: keep if valid, else convert from 'charset'
+ * or windows-1252, replacing what still does not convert. */
+static char *to_utf8(const char *data, size_t len, const char *charset,
+		     size_t *len_out)
+{
+	gsize out_len = 0;
+	char *conv = NULL;
+	char *res;
+
+	if (charset && g_ascii_strcasecmp(charset, "utf-8") &&
+	    g_ascii_strcasecmp(charset, "us-ascii") &&
+	    g_ascii_strcasecmp(charset, "utf8")) {
+		const char *iconv_name = g_mime_charset_iconv_name(charset);
+
+		conv = g_convert(data, (gssize)len, "UTF-8", iconv_name, NULL,
+				 &out_len, NULL);
+	}
+	if (!conv && g_utf8_validate(data, (gssize)len, NULL) &&
+	    !memchr(data, '\0', len)) {
+		*len_out = len;
+		return xmemdupz(data, len);
+	}
+	if (!conv)
+		conv = g_convert(data, (gssize)len, "UTF-8", "WINDOWS-1252",
+				 NULL, &out_len, NULL);
+	if (!conv) {
+		char *valid = g_utf8_make_valid(data, (gssize)len);
+
+		res = xstrdup(valid);
+		g_free(valid);
+		*len_out = strlen(res);
+		return res;
+	}
+	res = xmemdupz(conv, out_len);
+	*len_out = strlen(res); /* an embedded NUL ends the text */
+	g_free(conv);
+	return res;
+}
+
+/* Decoded content of a leaf part as UTF-8. */
+static char *part_text(GMimePart *part, size_t *len_out)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content(part);
+	GMimeStream *mem;
+	GByteArray *bytes;
+	const char *charset;
+	char *res;
+
+	if (!content) {
+		*len_out = 0;
+		return xstrdup("");
+	}
+	mem = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(content, mem);
+	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
+							   "charset");
+	res = to_utf8(bytes->data ? (const char *)bytes->data : "",
+		      bytes->len, charset, len_out);
+	g_object_unref(mem);
+	return res;
+}
+
+static bool is_text_candidate(GMimeObject *obj)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+
+	if (!GMIME_IS_PART(obj) || !ct)
+		return false;
+	return g_mime_content_type_is_type(ct, "text", "plain") ||
+	       g_mime_content_type_is_type(ct, "*", "x-patch") ||
+	       g_mime_content_type_is_type(ct, "*", "x-diff");
+}
+
+static bool is_patch_type(GMimeObject *obj)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+
+	return GMIME_IS_PART(obj) && ct &&
+	       (g_mime_content_type_is_type(ct, "*", "x-patch") ||
+		g_mime_content_type_is_type(ct, "*", "x-diff"));
+}
+
+/* b4's rule: the first text part is the body, and every later text
+ * part that contains a diff replaces it. */
+static void choose_body(struct msg *m, GMimeMessage *gm)
+{
+	GMimeObject *top = g_mime_message_get_mime_part(gm);
+	GMimePartIter *iter;
+	size_t parts = 0;
+
+	if (top && GMIME_IS_PART(top)) {
+		if (is_text_candidate(top))
+			m->body = part_text(GMIME_PART(top), &m->body_len);
+		else
+			m->body = xstrdup("");
+		return;
+	}
+	if (!top || !GMIME_IS_MULTIPART(top)) {
+		m->body = xstrdup("");
+		return;
+	}
+	iter = g_mime_part_iter_new(top);
+	do {
+		GMimeObject *cur = g_mime_part_iter_get_current(iter);
+		char *text;
+		size_t len;
+
+		if (!cur || ++parts > MSG_MAX_PARTS)
+			break;
+		if (!is_text_candidate(cur))
+			continue;
+		text = part_text(GMIME_PART(cur), &len);
+		if (!m->body) {
+			m->body = text;
+			m->body_len = len;
+			m->body_from_attachment = is_patch_type(cur);
+		} else if (body_has_diff(text, len)) {
+			free(m->body);
+			m->body = text;
+			m->body_len = len;
+			m->body_from_attachment = true;
+		} else {
+			free(text);
+		}
+	} while (g_mime_part_iter_next(iter));
+	g_mime_part_iter_free(iter);
+	if (!m->body)
+		m->body = xstrdup("");
+}
+
+static void format_address(struct strbuf *out, const char *name,
+			   const char *addr)
+{
+	if (name && *name)
+		strbuf_addf(out, "%s <%s>", name, addr);
+	else
+		strbuf_addstr(out, addr);
+}
+
+/* First mailbox of an address list header value. */
+static bool first_mailbox(GMimeParserOptions *opts, const char *value,
+			  char **name, char **addr)
+{
+	InternetAddressList *list;
+	bool found = false;
+
+	if (!value || !*value)
+		return false;
+	list = internet_address_list_parse(opts, value);
+	if (!list)
+		return false;
+	for (int i = 0; i < internet_address_list_length(list); i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+
+		if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+			continue;
+		*name = collapse_ws(internet_address_get_name(ia));
+		*addr = lowercase_dup(internet_address_mailbox_get_addr(
+			INTERNET_ADDRESS_MAILBOX(ia)));
+		found = true;
+		break;
+	}
+	g_object_unref(list);
+	return found;
+}
+
+static char *address_list_text(GMimeMessage *gm, GMimeAddressType type)
+{
+	InternetAddressList *list = g_mime_message_get_addresses(gm, type);
+	char *s, *res;
+
+	if (!list || !internet_address_list_length(list))
+		return xstrdup("");
+	s = internet_address_list_to_string(list, NULL, FALSE);
+	res = xstrdup(s ? s : "");
+	g_free(s);
+	return res;
+}
+
+static void add_ref(struct msg *m, const char *id)
+{
+	char *clean = collapse_ws(id);
+
+	if (!*clean || m->refs_nr >= MSG_MAX_REFS ||
+	    (m->msgid && !strcmp(clean, m->msgid))) {
+		free(clean);
+		return;
+	}
+	for (size_t i = 0; i < m->refs_nr; i++) {
+		if (!strcmp(m->refs[i], clean)) {
+			free(clean);
+			return;
+		}
+	}
+	m->refs = xrealloc(m->refs, st_mult(m->refs_nr + 1, sizeof(char *)));
+	m->refs[m->refs_nr++] = clean;
+}
+
+/* Message-IDs in a References / In-Reply-To value, in order. */
+static void parse_ids(struct msg *m, GMimeParserOptions *opts,
+		      const char *value, bool first_is_irt)
+{
+	GMimeReferences *refs;
+
+	if (!value || !*value)
+		return;
+	refs = g_mime_references_parse(opts, value);
+	if (!refs)
+		return;
+	for (int i = 0; i < g_mime_references_length(refs); i++) {
+		const char *id = g_mime_references_get_message_id(refs, i);
+
+		if (!id || !*id)
+			continue;
+		if (first_is_irt && !m->in_reply_to) {
+			m->in_reply_to = collapse_ws(id);
+			if (m->msgid && !strcmp(m->in_reply_to, m->msgid)) {
+				free(m->in_reply_to);
+				m->in_reply_to = NULL;
+			}
+		}
+		add_ref(m, id);
+	}
+	g_mime_references_free(refs);
+}
+
+static const char *header(GMimeMessage *gm, const char *name)
+{
+	return g_mime_object_get_header(GMIME_OBJECT(gm), name);
+}
+
+static void synthetic_msgid(struct msg *m, const char *raw, size_t len)
+{
+	git_oid oid;
+	char hex[GIT_OID_HEXSZ + 1];
+	struct strbuf sb = STRBUF_INIT;
+
+	git_odb_hash(&oid, raw, len, GIT_OBJECT_BLOB);
+	git_oid_tostr(hex, sizeof(hex), &oid);
+	strbuf_addf(&sb, "%s@kreview.invalid", hex);
+	m->msgid = strbuf_detach(&sb, NULL);
+	m->msgid_synthetic = true;
+}
+
+/* "From: Name <addr>" as the first line of the body names the author. */
+static void body_author(struct msg *m, GMimeParserOptions *opts)
+{
+	const char *p = m->body, *eol;
+	char *line, *name = NULL, *addr = NULL;
+	struct strbuf sb = STRBUF_INIT;
+
+	while (*p == '\n' || *p == '\r')
+		p++;
+	if (strncmp(p, "From:", 5))
+		goto fallback;
+	eol = strchr(p, '\n');
+	line = eol ? xmemdupz(p + 5, (size_t)(eol - p - 5)) : xstrdup(p + 5);
+	if (first_mailbox(opts, line, &name, &addr) && *addr) {
+		format_address(&sb, name, addr);
+		m->author = strbuf_detach(&sb, NULL);
+	}
+	free(line);
+	free(name);
+	free(addr);
+	if (m->author)
+		return;
+fallback:
+	m->author = xstrdup(m->sender);
+}
+
+int msg_parse(struct msg *out, const char *raw, size_t len,
+	      struct strbuf *warn)
+{
+	static const char *fallback[] = { "UTF-8", "windows-1252", NULL };
+	GMimeParserOptions *opts = NULL;
+	GMimeStream *stream = NULL;
+	GMimeParser *parser = NULL;
+	GMimeMessage *gm = NULL;
+	GDateTime *date;
+	const char *v;
+	char *name = NULL, *addr = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	struct trailer_list tl = TRAILER_LIST_INIT;
+	struct msg m;
+	int r = 0;
+
+	msg_release(out);
+	msg_init(&m);
+	if (len > MSG_MAX_SIZE) {
+		r = -E2BIG;
+		goto out;
+	}
+	opts = g_mime_parser_options_new();
+	g_mime_parser_options_set_rfc2047_compliance_mode(
+		opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_address_compliance_mode(
+		opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_parameter_compliance_mode(
+		opts, GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_fallback_charsets(opts, fallback);
+	stream = g_mime_stream_mem_new_with_buffer(raw, len);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	gm = g_mime_parser_construct_message(parser, opts);
+	if (!gm || !g_mime_object_get_header_list(GMIME_OBJECT(gm)) ||
+	    g_mime_header_list_get_count(
+		    g_mime_object_get_header_list(GMIME_OBJECT(gm))) == 0) {
+		r = -EPROTO;
+		goto out;
+	}
+
+	v = g_mime_message_get_message_id(gm);
+	if (v && *v) {
+		m.msgid = collapse_ws(v);
+		if (strchr(m.msgid, ' ')) {
+			/* ids never contain spaces: keep the first word */
+			*strchr(m.msgid, ' ') = '\0';
+		}
+	}
+	if (!m.msgid || !*m.msgid) {
+		free(m.msgid);
+		synthetic_msgid(&m, raw, len);
+		if (warn)
+			strbuf_addf(warn, "%sno Message-ID, using '%s'",
+				    warn->len ? "; " : "", m.msgid);
+	}
+
+	v = header(gm, "X-Original-From");
+	if (!first_mailbox(opts, v, &name, &addr)) {
+		InternetAddressList *from = g_mime_message_get_from(gm);
+
+		if (from && internet_address_list_length(from) > 0) {
+			char *s = internet_address_list_to_string(from, NULL,
+								 FALSE);
+			first_mailbox(opts, s, &name, &addr);
+			g_free(s);
+		}
+		if (!addr)
+			first_mailbox(opts, header(gm, "From"), &name, &addr);
+	}
+	m.sender_name = name ? name : xstrdup("");
+	m.sender_addr = addr ? addr : xstrdup("");
+	format_address(&sb, m.sender_name, m.sender_addr);
+	m.sender = strbuf_detach(&sb, NULL);
+	name = addr = NULL;
+
+	date = g_mime_message_get_date(gm);
+	if (date) {
+		m.date_ms = (int64_t)g_date_time_to_unix(date) * 1000;
+		m.has_date = true;
+	} else if (warn) {
+		strbuf_addf(warn, "%sno valid Date", warn->len ? "; " : "");
+	}
+
+	m.subject = collapse_ws(g_mime_message_get_subject(gm));
+	subject_parse(&m.subj, m.subject);
+
+	parse_ids(&m, opts, header(gm, "References"), false);
+	parse_ids(&m, opts, header(gm, "In-Reply-To"), true);
+
+	m.to = address_list_text(gm, GMIME_ADDRESS_TYPE_TO);
+	m.cc = address_list_text(gm, GMIME_ADDRESS_TYPE_CC);
+	v = header(gm, "List-Id");
+	if (v && *v) {
+		const char *lt = strrchr(v, '<'), *gt = strrchr(v, '>');
+
+		if (lt && gt && gt > lt + 1)
+			m.list_id = xmemdupz(lt + 1, (size_t)(gt - lt - 1));
+		else
+			m.list_id = collapse_ws(v);
+	}
+	m.patchwork_bot = header(gm, "X-Patchwork-Bot") != NULL;
+
+	choose_body(&m, gm);
+	m.has_diff = body_has_diff(m.body, m.body_len);
+	m.has_diffstat = body_has_diffstat(m.body, m.body_len);
+	m.has_trailers =
+		trailer_parse_block(&tl, m.body, m.body_len) < m.body_len &&
+		tl.nr > 0;
+	m.change_id = body_find_line(m.body, m.body_len, "change-id:");
+	m.base_commit = body_find_line(m.body, m.body_len, "base-commit:");
+	body_author(&m, opts);
+
+	*out = m;
+	msg_init(&m);
+out:
+	trailer_list_release(&tl);
+	msg_release(&m);
+	free(name);
+	free(addr);
+	strbuf_release(&sb);
+	if (gm)
+		g_object_unref(gm);
+	if (parser)
+		g_object_unref(parser);
+	if (stream)
+		g_object_unref(stream);
+	if (opts)
+		g_mime_parser_options_free(opts);
+	return r;
+}
+
+bool msg_is_bot(const struct msg *m)
+{
+	if (m->patchwork_bot)
+		return true;
+	return m->sender_name && (strstr(m->sender_name, "kernel test robot") ||
+				  strstr(m->sender_name, "syzbot"));
+}

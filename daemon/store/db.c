@@ -1,0 +1,304 @@
+/* The main database: connection setup, migrations, statement cache. */
+#include "kreview/db.h"
+#include "kreview/migrations.h"
+#include "kreview/strbuf.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct db_stmt {
+	const char *sql;
+	sqlite3_stmt *st;
+};
+
+struct db {
+	sqlite3 *h;
+	struct db_stmt *stmts;
+	size_t stmts_nr, stmts_alloc;
+	int version;
+};
+
+sqlite3 *db_handle(struct db *db)
+{
+	return db->h;
+}
+
+int db_schema_version(struct db *db)
+{
+	return db->version;
+}
+
+const char *db_errmsg(struct db *db)
+{
+	return sqlite3_errmsg(db->h);
+}
+
+int db_exec(struct db *db, const char *sql, struct strbuf *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		if (err)
+			strbuf_addf(err, "%s", msg ? msg : db_errmsg(db));
+		sqlite3_free(msg);
+		return -EIO;
+	}
+	return 0;
+}
+
+int db_begin(struct db *db, struct strbuf *err)
+{
+	return db_exec(db, "BEGIN IMMEDIATE", err);
+}
+
+int db_commit(struct db *db, struct strbuf *err)
+{
+	return db_exec(db, "COMMIT", err);
+}
+
+void db_rollback(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+sqlite3_stmt *db_prepare(struct db *db, const char *sql)
+{
+	struct db_stmt *s;
+
+	for (size_t i = 0; i < db->stmts_nr; i++)
+		if (db->stmts[i].sql == sql)
+			return db->stmts[i].st;
+	ALLOC_GROW(db->stmts, db->stmts_nr + 1, db->stmts_alloc);
+	s = &db->stmts[db->stmts_nr];
+	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &s->st, NULL) != SQLITE_OK)
+		BUG("cannot prepare '%s': %s", sql, db_errmsg(db));
+	s->sql = sql;
+	db->stmts_nr++;
+	return s->st;
+}
+
+void db_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+void db_bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, idx);
+}
+
+void db_bind_blob(sqlite3_stmt *st, int idx, const void *p, size_t len)
+{
+	sqlite3_bind_blob64(st, idx, p, len, SQLITE_TRANSIENT);
+}
+
+void db_bind_int64(sqlite3_stmt *st, int idx, int64_t v)
+{
+	sqlite3_bind_int64(st, idx, v);
+}
+
+char *db_column_strdup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	if (!t)
+		return NULL;
+	return xmemdupz(t, (size_t)sqlite3_column_bytes(st, col));
+}
+
+int db_step(struct db *db, sqlite3_stmt *st, struct strbuf *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (err)
+		strbuf_addf(err, "%s", db_errmsg(db));
+	return -EIO;
+}
+
+static int read_int_pragma(struct db *db, const char *sql, int *out)
+{
+	sqlite3_stmt *st;
+	int r = -EIO;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int(st, 0);
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int migrate(struct db *db, const char *path, struct strbuf *err)
+{
+	int version, appid, r;
+	int latest = 0;
+
+	for (size_t i = 0; i < db_migrations_nr; i++)
+		if (db_migrations[i].version > latest)
+			latest = db_migrations[i].version;
+
+	r = db_begin(db, err);
+	if (r < 0)
+		return r;
+	if (read_int_pragma(db, "PRAGMA application_id", &appid) < 0 ||
+	    read_int_pragma(db, "PRAGMA user_version", &version) < 0) {
+		strbuf_addf(err, "'%s': %s", path, db_errmsg(db));
+		r = -EIO;
+		goto fail;
+	}
+	if (appid != 0 && appid != DB_APPLICATION_ID) {
+		strbuf_addf(err, "'%s' is not a kreview database", path);
+		r = -EPROTO;
+		goto fail;
+	}
+	if (appid == 0 && version != 0) {
+		strbuf_addf(err, "'%s' is not a kreview database", path);
+		r = -EPROTO;
+		goto fail;
+	}
+	if (version > latest) {
+		strbuf_addf(err,
+			    "'%s' has schema version %d, newer than this kreview (%d)",
+			    path, version, latest);
+		r = -EPROTO;
+		goto fail;
+	}
+	for (size_t i = 0; i < db_migrations_nr; i++) {
+		const struct db_migration *m = &db_migrations[i];
+		struct strbuf sql = STRBUF_INIT;
+
+		if (!m->sql || m->version <= version)
+			continue;
+		r = db_exec(db, m->sql, err);
+		if (r < 0) {
+			strbuf_addf(err, " (migration %s)", m->name);
+			goto fail;
+		}
+		strbuf_addf(&sql, "PRAGMA user_version = %d", m->version);
+		r = db_exec(db, sql.buf, err);
+		strbuf_release(&sql);
+		if (r < 0)
+			goto fail;
+		version = m->version;
+	}
+	if (appid == 0) {
+		struct strbuf sql = STRBUF_INIT;
+
+		strbuf_addf(&sql, "PRAGMA application_id = %d",
+			    DB_APPLICATION_ID);
+		r = db_exec(db, sql.buf, err);
+		strbuf_release(&sql);
+		if (r < 0)
+			goto fail;
+	}
+	r = db_exec(db, "PRAGMA foreign_key_check", err);
+	if (r < 0)
+		goto fail;
+	r = db_commit(db, err);
+	if (r < 0)
+		goto fail;
+	db->version = version;
+	return 0;
+fail:
+	db_rollback(db);
+	return r;
+}
+
+static int mkdir_parents(const char *path)
+{
+	struct strbuf dir = STRBUF_INIT;
+	int r = 0;
+
+	strbuf_addstr(&dir, path);
+	for (size_t i = 1; i < dir.len; i++) {
+		if (dir.buf[i] != '/')
+			continue;
+		dir.buf[i] = '\0';
+		if (mkdir(dir.buf, 0700) < 0 && errno != EEXIST) {
+			r = -errno;
+			break;
+		}
+		dir.buf[i] = '/';
+	}
+	strbuf_release(&dir);
+	return r;
+}
+
+int db_open(struct db **out, const char *path, struct strbuf *err)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+	int r, rc;
+
+	r = mkdir_parents(path);
+	if (r < 0) {
+		strbuf_addf(err, "cannot create the directory of '%s': %s",
+			    path, strerror(-r));
+		goto fail;
+	}
+	rc = sqlite3_open_v2(path, &db->h,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				     SQLITE_OPEN_NOMUTEX |
+				     SQLITE_OPEN_EXRESCODE,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		strbuf_addf(err, "cannot open database '%s': %s", path,
+			    db->h ? sqlite3_errmsg(db->h) :
+				    sqlite3_errstr(rc));
+		r = -EIO;
+		goto fail;
+	}
+	sqlite3_busy_timeout(db->h, 5000);
+	sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	r = db_exec(db,
+		    "PRAGMA foreign_keys = ON;"
+		    "PRAGMA trusted_schema = OFF;"
+		    "PRAGMA journal_mode = WAL;"
+		    "PRAGMA synchronous = NORMAL;",
+		    err);
+	if (r < 0)
+		goto fail;
+	r = migrate(db, path, err);
+	if (r < 0)
+		goto fail;
+	*out = db;
+	return 0;
+fail:
+	db_close(db);
+	return r;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	for (size_t i = 0; i < db->stmts_nr; i++)
+		sqlite3_finalize(db->stmts[i].st);
+	free(db->stmts);
+	if (db->h)
+		sqlite3_close(db->h);
+	free(db);
+}
+
+void db_default_path(struct strbuf *out)
+{
+	const char *state = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+
+	if (state && *state == '/')
+		strbuf_addf(out, "%s/kreview/kreview.db", state);
+	else
+		strbuf_addf(out, "%s/.local/state/kreview/kreview.db",
+			    home && *home ? home : ".");
+}

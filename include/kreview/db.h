@@ -1,0 +1,77 @@
+/*
+ * db.h - the main SQLite database (kreview.db).
+ *
+ * Opening applies the embedded migrations of db/ (PRAGMA user_version),
+ * and sets up every connection the same way: WAL, foreign keys on, a
+ * busy timeout, synchronous=NORMAL, defensive mode, trusted_schema off,
+ * and an application_id that makes kreview refuse foreign files.
+ * Writes go through db_begin() (BEGIN IMMEDIATE) and db_commit() /
+ * db_rollback().  A connection belongs to one thread.
+ *
+ * Statements are prepared through db_prepare(), which caches them per
+ * connection by their SQL text; callers reset them with db_done().
+ */
+#ifndef KREVIEW_DB_H
+#define KREVIEW_DB_H
+
+#include "kreview/common.h"
+
+#include <sqlite3.h>
+
+struct strbuf;
+struct db;
+
+/* "KRvw" */
+#define DB_APPLICATION_ID 0x4b527677
+
+/*
+ * Open (creating if needed, with its directory) and migrate the
+ * database at 'path'.  -errno and a reason in 'err' on failure; a
+ * file of another application or a schema newer than this binary is
+ * -EPROTO.
+ */
+int db_open(struct db **out, const char *path, struct strbuf *err);
+void db_close(struct db *db);
+
+/* The raw handle, for the store modules. */
+sqlite3 *db_handle(struct db *db);
+/* Schema version after migrations. */
+int db_schema_version(struct db *db);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK; -EIO with the reason in 'err'. */
+int db_begin(struct db *db, struct strbuf *err);
+int db_commit(struct db *db, struct strbuf *err);
+void db_rollback(struct db *db);
+
+/* Run SQL without results; -EIO and sqlite's message in 'err'. */
+int db_exec(struct db *db, const char *sql, struct strbuf *err);
+
+/*
+ * A cached prepared statement for 'sql' (a string literal: the cache
+ * is keyed by its text).  Never NULL: a statement that does not
+ * prepare is a BUG.  Call db_done() after use.
+ */
+sqlite3_stmt *db_prepare(struct db *db, const char *sql);
+/* sqlite3_reset() + sqlite3_clear_bindings(). */
+void db_done(sqlite3_stmt *st);
+
+/* Bind helpers: text may be NULL (binds NULL); copied (TRANSIENT). */
+void db_bind_text(sqlite3_stmt *st, int idx, const char *s);
+void db_bind_blob(sqlite3_stmt *st, int idx, const void *p, size_t len);
+void db_bind_int64(sqlite3_stmt *st, int idx, int64_t v);
+/* Column text as a new string, NULL for SQL NULL. */
+char *db_column_strdup(sqlite3_stmt *st, int col);
+
+/*
+ * Step a statement: SQLITE_ROW -> 1, SQLITE_DONE -> 0, anything else
+ * -EIO with the message in 'err' (may be NULL).
+ */
+int db_step(struct db *db, sqlite3_stmt *st, struct strbuf *err);
+
+/* Last error message of the connection. */
+const char *db_errmsg(struct db *db);
+
+/* The default path: $XDG_STATE_HOME/kreview/kreview.db. */
+void db_default_path(struct strbuf *out);
+
+#endif
