@@ -42,11 +42,17 @@ struct body {
 	char *diffstat;	   /* just the diffstat lines, or NULL */
 	char *diff;	   /* from the first diff line to the end of the diff */
 	size_t diff_offset; /* byte offset of 'diff' in the body */
-	struct diff parsed; /* 'diff' parsed; empty when there is none */
+	struct diff parsed; /* 'diff' parsed, offsets relative to 'diff';
+			       empty when there is none */
 	char *base_commit;  /* "base-commit:" value or NULL */
 	char *change_id;    /* "change-id:" value or NULL */
 	char **prerequisites; /* "prerequisite-*:" lines as "name: value" */
 	size_t prerequisites_nr;
+	/*
+	 * Text after the "-- " signature line (after the diff, the first
+	 * such line once every hunk is complete), or NULL.
+	 */
+	char *signature;
 };
 
 #define BODY_INIT { .trailers = TRAILER_LIST_INIT, .parsed = DIFF_INIT }

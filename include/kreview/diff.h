@@ -33,7 +33,8 @@ struct diff_hunk {
 	int new_start, new_lines;
 	char *section;	/* text after the second "@@", may be "" */
 	size_t offset;	/* byte offset of the "@@" line in the input */
-	size_t length;	/* bytes of the hunk incl. header, up to next hunk */
+	size_t length;	/* bytes of the hunk incl. header and a final
+			   "\ No newline" marker: up to the next hunk */
 	int added, removed;
 };
 
@@ -46,6 +47,9 @@ struct diff_file {
 	int similarity;		     /* rename/copy similarity, or -1 */
 	bool binary;
 	size_t offset;		     /* byte offset of the file's header */
+	size_t length;		     /* bytes from 'offset' to the end of
+					the file's last line: header, hunks,
+					binary data */
 	struct diff_hunk *hunks;
 	size_t hunks_nr, hunks_alloc;
 };

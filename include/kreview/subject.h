@@ -14,6 +14,14 @@
 
 #include "kreview/common.h"
 
+/*
+ * Bounds: only the first SUBJECT_MAX_LEN bytes of a subject are read,
+ * and at most SUBJECT_MAX_PREFIXES bracket groups and as many chunks
+ * are kept; the rest is ignored.
+ */
+#define SUBJECT_MAX_LEN 16384
+#define SUBJECT_MAX_PREFIXES 64
+
 struct subject {
 	bool reply;		/* Re:/Aw:/Fwd:/Xx: prefix present */
 	bool rfc;		/* a chunk starting with "rfc" */

@@ -16,7 +16,13 @@
 
 struct trailer {
 	char *name;	/* as written, e.g. "Signed-off-by" */
-	char *value;	/* trimmed, unwrapped */
+	char *value;	/* trimmed, unwrapped, without the "# comment" */
+	/*
+	 * Extra information b4 keeps beside the value: a "# comment"
+	 * suffix ("# v6.1+") or a "[bracketed]" line right after the
+	 * trailer ("[axboe: fold in fix]"), trimmed; NULL if none.
+	 */
+	char *extinfo;
 };
 
 struct trailer_list {
