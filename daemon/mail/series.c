@@ -6,7 +6,9 @@ struct rev_build {
 	int *slots; /* index 0 unused; slots[1..nslots-1] */
 	size_t nslots;
 	int cover;
-	int *reroll_from;
+	int *reroll_from;   /* [0..reroll_nslots-1] */
+	size_t reroll_nslots;
+	int reroll_version;  /* partial reroll: the older revision, or 0 */
 	bool partial_reroll, cover_adopted;
 };
 
@@ -168,42 +170,47 @@ static bool rev_complete(const struct rev_build *r)
 	return r->nslots > 1;
 }
 
-/* b4's partial reroll: every present patch replies, directly or up the
- * In-Reply-To chain, to a patch with the same counter/expected. */
+/*
+ * b4's partial reroll: every present patch replies, directly or up the
+ * In-Reply-To chain, to a patch with the same counter/expected.  b4
+ * borrows the missing patches from revision N-1; kreview borrows them
+ * from the revision those replied-to patches belong to, which is the
+ * same for b4's cases and right when the older revision's number was
+ * only given on its cover ("[PATCH v2 4/4]" replying to a v4 series).
+ */
 static void partial_reroll(struct assembler *a, struct rev_build *r)
 {
-	struct rev_build *prev = find_rev(a, r->version - 1);
-	size_t guard;
+	struct rev_build *prev;
+	int from = 0;
 
-	if (r->version <= 1 || !prev)
-		return;
 	for (size_t i = 1; i < r->nslots; i++) {
 		const struct series_msg *m;
-		int p;
-		bool found = false;
+		int p, owner = 0;
 
 		if (r->slots[i] < 0)
 			continue;
 		m = &a->msgs[r->slots[i]];
 		p = find_msg(a, m->in_reply_to);
-		if (p < 0)
-			return;
-		for (guard = 0; guard <= a->nr; guard++) {
+		for (size_t guard = 0; p >= 0 && guard <= a->nr; guard++) {
 			const struct series_msg *pm = &a->msgs[p];
 
 			if (pm->counter == m->counter &&
 			    pm->expected == m->expected) {
-				found = true;
+				owner = a->assigned[p];
 				break;
 			}
 			p = find_msg(a, pm->in_reply_to);
-			if (p < 0)
-				break;
 		}
-		if (!found)
+		if (!owner || owner == r->version || (from && owner != from))
 			return;
+		from = owner;
 	}
+	prev = find_rev(a, from);
+	if (!prev)
+		return;
 	r->reroll_from = xcalloc(r->nslots, sizeof(int));
+	r->reroll_nslots = r->nslots;
+	r->reroll_version = from;
 	for (size_t i = 1; i < r->nslots && i < prev->nslots; i++) {
 		if (r->slots[i] >= 0 || prev->slots[i] < 0)
 			continue;
@@ -216,8 +223,19 @@ static void partial_reroll(struct assembler *a, struct rev_build *r)
 static void find_cover(struct assembler *a, struct rev_build *r)
 {
 	r->cover = cover_of(a, r->version);
-	if (r->cover >= 0)
+	if (r->cover >= 0) {
+		/* "0/N" announces N patches even when fewer arrived */
+		size_t want = (size_t)a->msgs[r->cover].expected + 1;
+
+		if (r->nslots < want) {
+			r->slots = xrealloc(r->slots,
+					    st_mult(want, sizeof(int)));
+			for (size_t i = r->nslots; i < want; i++)
+				r->slots[i] = -1;
+			r->nslots = want;
+		}
 		return;
+	}
 	for (size_t i = 1; i < r->nslots; i++) {
 		const struct series_msg *m;
 		int p;
@@ -265,10 +283,20 @@ void series_assemble(struct series_result *out, const struct series_msg *msgs,
 		add_message(&a, (int)i);
 
 	qsort(a.revs, a.revs_nr, sizeof(*a.revs), cmp_rev);
-	for (size_t i = 0; i < a.revs_nr; i++) {
+	for (size_t i = 0; i < a.revs_nr; i++)
 		if (!rev_complete(&a.revs[i]))
 			partial_reroll(&a, &a.revs[i]);
+	for (size_t i = 0; i < a.revs_nr; i++)
 		find_cover(&a, &a.revs[i]);
+	/* b4 carries the older revision's cover letter over as well */
+	for (size_t i = 0; i < a.revs_nr; i++) {
+		struct rev_build *r = &a.revs[i], *prev;
+
+		if (r->cover >= 0 || !r->reroll_version)
+			continue;
+		prev = find_rev(&a, r->reroll_version);
+		if (prev)
+			r->cover = prev->cover;
 	}
 
 	out->revs = xcalloc(a.revs_nr ? a.revs_nr : 1, sizeof(*out->revs));
@@ -283,7 +311,7 @@ void series_assemble(struct series_result *out, const struct series_msg *msgs,
 		r->reroll_from = xcalloc(b->nslots, sizeof(int));
 		for (size_t s = 1; s < b->nslots; s++) {
 			r->patches[s - 1] = b->slots[s];
-			if (b->reroll_from)
+			if (s < b->reroll_nslots)
 				r->reroll_from[s - 1] = b->reroll_from[s];
 		}
 		r->complete = rev_complete(b);
