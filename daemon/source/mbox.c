@@ -242,7 +242,7 @@ static int mbox_set_cursor(struct source *s, struct mbox *m, uint64_t off,
 static int mbox_resume(struct mbox *m, const char *cursor, uint64_t size)
 {
 	struct strbuf tmp = STRBUF_INIT;
-	char *field[5];
+	char *field[4];
 	uint64_t off, msgno, line, fp, want;
 	char head[1024];
 	size_t nf = 0, n;
@@ -263,11 +263,11 @@ static int mbox_resume(struct mbox *m, const char *cursor, uint64_t size)
 		*colon = '\0';
 		p = colon + 1;
 	}
-	if (nf != ARRAY_SIZE(field) || strlen(field[4]) != 16 ||
+	if (nf != ARRAY_SIZE(field) || strlen(field[3]) != 16 ||
 	    parse_uint64(&off, field[0], 10) ||
 	    parse_uint64(&msgno, field[1], 10) ||
 	    parse_uint64(&line, field[2], 10) ||
-	    parse_uint64(&want, field[4], 16) || !line || off > size)
+	    parse_uint64(&want, field[3], 16) || !line || off > size)
 		goto out;
 	if (mbox_fingerprint(&fp, m->fd, off) < 0 || fp != want)
 		goto out;
