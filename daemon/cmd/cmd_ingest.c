@@ -102,8 +102,7 @@ static int ingest_source(struct ingest_stats *st, struct db *db,
 	struct source *src = NULL;
 	struct strbuf err = STRBUF_INIT;
 	struct source_msg sm;
-	char *cursor = NULL;
-	const char *key;
+	char *cursor = NULL, *key = NULL;
 	size_t in_batch = 0;
 	bool in_txn = false;
 	int r;
@@ -112,7 +111,8 @@ static int ingest_source(struct ingest_stats *st, struct db *db,
 	r = source_open(&src, is->kind, is->location, is->query, NULL, &err);
 	if (r < 0)
 		goto fail;
-	key = source_key(src);
+	if (source_key(src))
+		key = xstrdup(source_key(src));
 	if (key) {
 		cursor = store_get_cursor(db, key);
 		if (cursor) {
@@ -193,6 +193,7 @@ fail:
 		err.len ? err.buf : strerror(-r));
 out:
 	free(cursor);
+	free(key);
 	source_free(src);
 	strbuf_release(&err);
 	return r;
