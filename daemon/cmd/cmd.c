@@ -22,6 +22,9 @@ const struct cmd cmd_table[] = {
 	{ "series", cmd_series, "list or show assembled patch series",
 	  "kreview series list [--db FILE] [--json]\n"
 	  "kreview series show [--db FILE] [--mbox] ID|MSGID" },
+	{ "maintainers", cmd_maintainers, "map paths to MAINTAINERS sections",
+	  "kreview maintainers [--file MAINTAINERS] [--tree DIR | --no-tree]\n"
+	  "                    [--json | --depth] PATH..." },
 	{ NULL, NULL, NULL, NULL },
 };
 
