@@ -36,8 +36,8 @@ static int need_scalar(const struct yamlnode *node, const char *what,
 		return -EINVAL;
 	}
 	if (yamlnode_is_null(node)) {
-		yamlnode_error(err, node, "expected %s, got an empty value",
-			       what);
+		yamlnode_error(err, node, "expected %s, got %s", what,
+			       node->len ? "null" : "an empty value");
 		return -EINVAL;
 	}
 	return 0;

@@ -77,9 +77,11 @@ enum config_type {
  * (the struct plus the field's offset).  'node' is the value, or NULL
  * when the key is absent so that the callback can set its defaults.
  * Report problems with yamlnode_error() (or the helpers below) into
- * 'err' and return -EINVAL; the binder carries on with the next key.
- * Whatever the outcome, 'release' must be able to free what 'parse'
- * left behind.
+ * 'err' and return -EINVAL: a failure must leave a message.  The
+ * binder carries on with the next key.  Whatever the outcome,
+ * 'release' must be able to free what 'parse' left behind, including
+ * the zeroed member when 'parse' was never called (a required key that
+ * is absent is reported by the binder without calling it).
  */
 typedef int config_parse_fn(void *field, const struct yamlnode *node,
 			    struct strbuf *err);
@@ -257,7 +259,10 @@ struct config_ingest {
 };
 
 struct kreview_config {
-	/* The file it was loaded from; NULL when only defaults apply. */
+	/*
+	 * The file it was loaded from (the name given to
+	 * config_load_buffer()); NULL when only defaults apply.
+	 */
 	char *path;
 	/* Absolute; default $STATE_DIRECTORY, $XDG_STATE_HOME/kreview or
 	 * ~/.local/state/kreview. */

@@ -450,6 +450,8 @@ static void test_schema_errors(void **state)
 	expect_error("ingest:\n  stall_after: [1h]\n",
 		     "t.yaml:2:16: expected a duration like '30s', '90m' or "
 		     "'24h', got a sequence");
+	expect_error("state_dir: ~\n",
+		     "t.yaml:1:12: expected a string, got null");
 	expect_error("ingest: [a]\n",
 		     "t.yaml:1:9: expected a mapping, got a sequence");
 	expect_error("ingest:\n  bot_senders: lkp@intel.com\n",
