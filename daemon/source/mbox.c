@@ -271,7 +271,7 @@ static int mbox_resume(struct mbox *m, const char *cursor, uint64_t size)
 		goto out;
 	if (mbox_fingerprint(&fp, m->fd, off) < 0 || fp != want)
 		goto out;
-	if (off < size) {
+	if (off > 0 && off < size) {
 		/* The next message must still begin exactly here. */
 		n = size - off < sizeof(head) ? (size_t)(size - off) :
 						sizeof(head);
@@ -336,11 +336,16 @@ static int mbox_finish(struct source *s, struct mbox *m,
 	return 1;
 }
 
-static int mbox_junk_error(struct source *s, struct mbox *m,
-			   struct strbuf *err)
+static int mbox_junk_error(struct source *s, struct mbox *m, uint64_t off,
+			   uint64_t line, struct strbuf *err)
 {
+	int r;
+
 	m->junk = false;
 	strbuf_addf(&s->where, "%s: line 1", m->name);
+	r = mbox_set_cursor(s, m, off, line, err);
+	if (r < 0)
+		return r;
 	source_err(err,
 		   "%s: not an mbox: %" PRIu64
 		   " lines before the first \"From \" line, skipped",
@@ -393,7 +398,8 @@ static int mbox_next(struct source *s, struct source_msg *out,
 		}
 		if (!r) {
 			if (m->junk)
-				return mbox_junk_error(s, m, err);
+				return mbox_junk_error(s, m, m->off, m->line,
+						       err);
 			if (!m->in_msg)
 				return 0;
 			return mbox_finish(s, m, out, m->off, m->line, err);
@@ -404,7 +410,8 @@ static int mbox_next(struct source *s, struct source_msg *out,
 				m->pend_off = off;
 				m->pend_line = line_no;
 				if (m->junk)
-					return mbox_junk_error(s, m, err);
+					return mbox_junk_error(s, m, off,
+							       line_no, err);
 				return mbox_finish(s, m, out, off, line_no,
 						   err);
 			}

@@ -139,19 +139,29 @@ static int nmsource_collect(struct nmsource *nm, notmuch_database_t *db,
 
 	st = notmuch_query_create_with_syntax(db, qs,
 					      NOTMUCH_QUERY_SYNTAX_XAPIAN, &q);
-	if (st) {
-		source_err(err, "%s: bad notmuch query '%s': %s", nm->path, qs,
-			   notmuch_status_to_string(st));
-		return -EINVAL;
+	if (!st) {
+		notmuch_query_set_sort(q, NOTMUCH_SORT_OLDEST_FIRST);
+		st = notmuch_query_count_messages(q, &count);
 	}
-	notmuch_query_set_sort(q, NOTMUCH_SORT_OLDEST_FIRST);
-	st = notmuch_query_count_messages(q, &count);
 	if (!st)
 		st = notmuch_query_search_messages(q, &msgs);
 	if (st) {
+		const char *why = notmuch_database_status_string(db);
+
 		source_err(err, "%s: notmuch query '%s' failed: %s", nm->path,
-			   qs, notmuch_status_to_string(st));
-		ret = st == NOTMUCH_STATUS_BAD_QUERY_SYNTAX ? -EINVAL : -EIO;
+			   qs, why ? why : notmuch_status_to_string(st));
+		if (err)
+			strbuf_rtrim(err);
+		/*
+		 * Xapian reports a syntax error as an exception, like
+		 * any other failure: tell them apart by the text.
+		 */
+		if (st == NOTMUCH_STATUS_BAD_QUERY_SYNTAX ||
+		    (st == NOTMUCH_STATUS_XAPIAN_EXCEPTION && why &&
+		     strstr(why, "parsing query")))
+			ret = -EINVAL;
+		else
+			ret = -EIO;
 		goto out;
 	}
 	for (; notmuch_messages_valid(msgs);
@@ -192,7 +202,7 @@ int nmsource_open(struct source *s, const char *location, const char *query,
 	struct strbuf key = STRBUF_INIT;
 	notmuch_database_t *db = NULL;
 	notmuch_status_t st;
-	char *msg = NULL;
+	char *msg = NULL, *abs = NULL;
 	const char *uuid;
 	unsigned long rev, old;
 	int ret = 0;
@@ -204,8 +214,11 @@ int nmsource_open(struct source *s, const char *location, const char *query,
 	if (!query || !*query)
 		query = "*";
 
+	/* notmuch insists on an absolute path. */
+	abs = realpath(location, NULL);
 	st = notmuch_database_open_with_config(
-		location, NOTMUCH_DATABASE_MODE_READ_ONLY, "", NULL, &db, &msg);
+		abs ? abs : location, NOTMUCH_DATABASE_MODE_READ_ONLY, "", NULL,
+		&db, &msg);
 	if (st) {
 		source_err(err, "cannot open notmuch database '%s': %s",
 			   location, msg ? msg : notmuch_status_to_string(st));
@@ -241,6 +254,7 @@ done:
 	nmsource_finish_cursor(s, nm);
 out:
 	free(msg);
+	free(abs);
 	if (db) {
 		/* Read-only: closing commits nothing, its status is moot. */
 		notmuch_database_close(db);
