@@ -335,6 +335,18 @@ fallback:
 	m->author = xstrdup(m->sender);
 }
 
+static bool has_header_end(const char *raw, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (raw[i] != '\n')
+			continue;
+		if (raw[i + 1] == '\n' ||
+		    (raw[i + 1] == '\r' && i + 2 < len && raw[i + 2] == '\n'))
+			return true;
+	}
+	return false;
+}
+
 int msg_parse(struct msg *out, const char *raw, size_t len,
 	      struct strbuf *warn)
 {
@@ -346,7 +358,7 @@ int msg_parse(struct msg *out, const char *raw, size_t len,
 	GDateTime *date;
 	const char *v;
 	char *name = NULL, *addr = NULL;
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT, copy = STRBUF_INIT;
 	struct trailer_list tl = TRAILER_LIST_INIT;
 	struct msg m;
 	int r = 0;
@@ -365,7 +377,14 @@ int msg_parse(struct msg *out, const char *raw, size_t len,
 	g_mime_parser_options_set_parameter_compliance_mode(
 		opts, GMIME_RFC_COMPLIANCE_LOOSE);
 	g_mime_parser_options_set_fallback_charsets(opts, fallback);
-	stream = g_mime_stream_mem_new_with_buffer(raw, len);
+	if (!has_header_end(raw, len)) {
+		/* cut inside its header: parse what is there */
+		strbuf_add(&copy, raw, len);
+		strbuf_addstr(&copy, "\n\n");
+		stream = g_mime_stream_mem_new_with_buffer(copy.buf, copy.len);
+	} else {
+		stream = g_mime_stream_mem_new_with_buffer(raw, len);
+	}
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	gm = g_mime_parser_construct_message(parser, opts);
@@ -415,8 +434,6 @@ int msg_parse(struct msg *out, const char *raw, size_t len,
 	if (date) {
 		m.date_ms = (int64_t)g_date_time_to_unix(date) * 1000;
 		m.has_date = true;
-	} else if (warn) {
-		strbuf_addf(warn, "%sno valid Date", warn->len ? "; " : "");
 	}
 
 	m.subject = collapse_ws(g_mime_message_get_subject(gm));
@@ -464,6 +481,7 @@ out:
 		g_object_unref(stream);
 	if (opts)
 		g_mime_parser_options_free(opts);
+	strbuf_release(&copy);
 	return r;
 }
 
