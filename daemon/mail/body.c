@@ -183,7 +183,8 @@ void body_release(struct body *b)
 }
 
 /*
- * Where the diff starts: a "diff --git" line, a "--- " line directly
+ * Where the diff starts: a "diff --git" (or merge "diff --cc") line,
+ * a "--- " line directly
  * followed by "+++ ", or a plain "diff ..." / "Index: ..." command
  * line right before such a pair.  Returns 'len' when there is none.
  */
@@ -194,7 +195,8 @@ static size_t find_diff_start(const char *text, size_t len)
 	for (size_t pos = 0; next_line(&ln, text, len, pos); pos = ln.next) {
 		bool pair_next = false;
 
-		if (line_starts(text, &ln, "diff --git "))
+		if (line_starts(text, &ln, "diff --git ") ||
+		    line_starts(text, &ln, "diff --cc "))
 			return ln.start;
 		if (!next_line(&nx, text, len, ln.next))
 			break;
@@ -347,10 +349,17 @@ int body_split(struct body *out, const char *text, size_t len,
 		pre_end = diff_start;
 		ret = diff_parse(&out->parsed, text + diff_start,
 				 len - diff_start, &derr);
-		if (ret < 0) {
+		if (ret < 0 && err)
+			strbuf_addf(err, "diff starting at line %zu: %s",
+				    line_number(text, diff_start), derr.buf);
+		if (ret < 0 || !out->parsed.files_nr) {
 			size_t last = len, a;
 
-			/* Guess the end from the last signature line. */
+			/*
+			 * Nothing to count hunks with (a malformed diff, or
+			 * only merge diffs): guess the end from the last
+			 * signature line.
+			 */
 			for (size_t s = diff_start;
 			     (s = find_signature(text, len, s, false, &a)) < len;
 			     s = a)
@@ -359,10 +368,6 @@ int body_split(struct body *out, const char *text, size_t len,
 					     last - diff_start);
 			sig = last;
 			find_signature(text, len, last, false, &sig_after);
-			if (err)
-				strbuf_addf(err, "diff starting at line %zu: "
-					    "%s", line_number(text, diff_start),
-					    derr.buf);
 		} else {
 			size_t dend = 0;
 
@@ -374,7 +379,6 @@ int body_split(struct body *out, const char *text, size_t len,
 					dend = f->offset + f->length;
 			}
 			out->diff = xmemdupz(text + diff_start, dend);
-			out->diff_offset = diff_start;
 			sig = find_signature(text, len, diff_start + dend,
 					     true, &sig_after);
 		}

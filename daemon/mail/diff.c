@@ -662,6 +662,19 @@ static int parse_plain_file(struct parser *p)
 	return 0;
 }
 
+/*
+ * A merge's combined diff (pull requests quote them): its hunk lines
+ * have one column per parent and it cannot be applied, so skip it up
+ * to the next diff header.
+ */
+static void skip_combined(struct parser *p)
+{
+	do {
+		advance(p);
+	} while (!p->eof && !at(p, "diff --git ") && !at(p, "diff --cc ") &&
+		 !at(p, "diff --combined "));
+}
+
 int diff_parse(struct diff *out, const char *text, size_t len,
 	       struct strbuf *err)
 {
@@ -674,6 +687,8 @@ int diff_parse(struct diff *out, const char *text, size_t len,
 	while (!p.eof) {
 		if (at(&p, "diff --git ")) {
 			ret = parse_git_file(&p);
+		} else if (at(&p, "diff --cc ") || at(&p, "diff --combined ")) {
+			skip_combined(&p);
 		} else if (at(&p, "--- ") && next_at(&p, "+++ ")) {
 			ret = parse_plain_file(&p);
 		} else if (at(&p, "@@ -")) {

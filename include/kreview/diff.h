@@ -7,8 +7,10 @@
  * "Binary files ... differ" (marked binary, no hunks).  Hunk line
  * counts are checked against the hunk header; a hunk that is cut short
  * makes the parse fail with -EPROTO and a reason in 'err'.  Quoted
- * lines ("> diff --git") are never diff lines.  Bounded: at most
- * DIFF_MAX_FILES files and DIFF_MAX_HUNKS hunks.
+ * lines ("> diff --git") are never diff lines.  Text before, between
+ * and after the file sections is ignored, as git apply does; combined
+ * diffs of merges ("diff --cc", quoted in pull requests) are skipped.
+ * Bounded: at most DIFF_MAX_FILES files and DIFF_MAX_HUNKS hunks.
  */
 #ifndef KREVIEW_DIFF_H
 #define KREVIEW_DIFF_H
