@@ -202,6 +202,7 @@ int inbox_open(struct source *s, const char *location, const char *cursor,
 		}
 		if (r) {
 			strbuf_addstr(&s->cursor, cursor);
+			strbuf_tolower(&s->cursor);
 			s->has_cursor = true;
 		} else {
 			s->restarted = true;

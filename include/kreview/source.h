@@ -26,7 +26,7 @@
  *               the end of the file is still returned.
  *   maildir     cur/ and new/ (tmp/ ignored); files read in name order;
  *               no cursor (every run rescans, the store dedups by
- *               Message-ID and content)
+ *               Message-ID and content); key "maildir:/abs/path"
  *   inbox       a public-inbox v2 epoch (bare git repository), read with
  *               libgit2: one commit per message, blob "m" added, "d"
  *               deleted; cursor = last commit id; when that commit is no
@@ -35,7 +35,10 @@
  *   notmuch     messages matching a query in a notmuch database, opened
  *               read-only with no config file; oldest first; cursor =
  *               "uuid:lastmod" and later runs only see messages changed
- *               since (lastmod:N..M)
+ *               since (lastmod:N..M); a NULL or empty query is "*"; the
+ *               cursor is given out with the last message (until then
+ *               the old one stands); one message per Message-ID, read
+ *               from its file (a file gone from disk is -EPROTO)
  *
  * Sources are not thread-safe; one source per thread.
  */
