@@ -74,8 +74,7 @@ int config_get_string(char **out, const struct yamlnode *node,
 	return 0;
 }
 
-int config_get_bool(bool *out, const struct yamlnode *node,
-		    struct strbuf *err)
+int config_get_bool(bool *out, const struct yamlnode *node, struct strbuf *err)
 {
 	int r = need_scalar(node, "true or false", err);
 
@@ -122,8 +121,8 @@ int config_get_int64(int64_t *out, const struct yamlnode *node, int64_t min,
 
 		if (__builtin_mul_overflow(v, 10, &v) ||
 		    __builtin_add_overflow(v, neg ? -d : d, &v)) {
-			yamlnode_error(err, node, "value %s is too %s", node->str,
-				       neg ? "small" : "large");
+			yamlnode_error(err, node, "value %s is too %s",
+				       node->str, neg ? "small" : "large");
 			return -EINVAL;
 		}
 	}
@@ -174,8 +173,8 @@ static const struct {
 	int64_t ms;
 } duration_units[] = {
 	/* "ms" before "m" so that the longer unit wins. */
-	{ "ms", 1 },	   { "s", 1000 },	{ "m", 60 * 1000 },
-	{ "h", 3600000 }, { "d", 86400000 },
+	{"ms", 1},	{"s", 1000},	 {"m", 60 * 1000},
+	{"h", 3600000}, {"d", 86400000},
 };
 
 int config_parse_duration(int64_t *out_ms, const char *s)
@@ -329,13 +328,14 @@ const char *config_strmap_get(const struct config_strmap *m, const char *key)
 static int get_strlist(struct config_strlist *out, const struct yamlnode *node,
 		       struct strbuf *err)
 {
-	struct config_strlist l = { 0 };
+	struct config_strlist l = {0};
 	int ret = 0;
 
 	if (yamlnode_is_null(node))
 		goto done;
 	if (node->kind != YAMLNODE_SEQUENCE) {
-		yamlnode_error(err, node, "expected a sequence of strings, got %s",
+		yamlnode_error(err, node,
+			       "expected a sequence of strings, got %s",
 			       yamlnode_kind_name(node->kind));
 		return -EINVAL;
 	}
@@ -362,13 +362,14 @@ done:
 static int get_strmap(struct config_strmap *out, const struct yamlnode *node,
 		      struct strbuf *err)
 {
-	struct config_strmap m = { 0 };
+	struct config_strmap m = {0};
 	int ret = 0;
 
 	if (yamlnode_is_null(node))
 		goto done;
 	if (node->kind != YAMLNODE_MAPPING) {
-		yamlnode_error(err, node, "expected a mapping of strings, got %s",
+		yamlnode_error(err, node,
+			       "expected a mapping of strings, got %s",
 			       yamlnode_kind_name(node->kind));
 		return -EINVAL;
 	}
@@ -507,7 +508,8 @@ static void apply_defaults(void *obj, const struct config_field *fields)
 			memset(p, 0, sizeof(struct config_seq));
 			break;
 		case CONFIG_CUSTOM:
-			/* parse(NULL) sets its defaults if the key is absent. */
+			/* parse(NULL) sets its defaults if the key is absent.
+			 */
 			break;
 		case CONFIG_TYPE_MAX:
 			BUG("bad config type for '%s'", f->key);
@@ -523,7 +525,8 @@ static int bind_sequence(struct config_seq *seq, const struct config_field *f,
 	if (yamlnode_is_null(node))
 		return 0;
 	if (node->kind != YAMLNODE_SEQUENCE) {
-		yamlnode_error(err, node, "expected a sequence of mappings, got %s",
+		yamlnode_error(err, node,
+			       "expected a sequence of mappings, got %s",
 			       yamlnode_kind_name(node->kind));
 		return -EINVAL;
 	}
@@ -720,9 +723,10 @@ static int bind_mapping(void *obj, const struct config_field *fields,
 			if (bad_type)
 				continue;
 			if (section)
-				yamlnode_error(err, node ? node : where,
-					       "missing required key '%s' in '%s'",
-					       f->key, section);
+				yamlnode_error(
+					err, node ? node : where,
+					"missing required key '%s' in '%s'",
+					f->key, section);
 			else
 				yamlnode_error(err, node ? node : where,
 					       "missing required key '%s'",
@@ -838,35 +842,31 @@ static const char *const default_bot_senders[] = {
 };
 
 static const struct config_field ingest_fields[] = {
-	{ CONFIG_F_DURATION(struct config_ingest, stall_after_ms,
-			    "stall_after"),
-	  .min = 60 * 1000, .max = 30LL * 86400 * 1000,
-	  .def_int = 24LL * 3600 * 1000,
-	  .doc = "mark an incomplete series revision stalled this long "
-		 "after its newest message" },
-	{ CONFIG_F_STRLIST(struct config_ingest, bot_senders, "bot_senders"),
-	  .def_list = default_bot_senders, .check = check_bot_senders,
-	  .doc = "address patterns ('*' matches anything) whose mail is "
-		 "stored but never reviewed" },
-	{ CONFIG_F_STRING(struct config_ingest, own_address, "own_address"),
-	  .check = check_own_address,
-	  .doc = "kreview's own sending address; its mail is never "
-		 "reviewed" },
-	{ NULL }
-};
+	{CONFIG_F_DURATION(struct config_ingest, stall_after_ms, "stall_after"),
+	 .min = 60 * 1000, .max = 30LL * 86400 * 1000,
+	 .def_int = 24LL * 3600 * 1000,
+	 .doc = "mark an incomplete series revision stalled this long "
+		"after its newest message"},
+	{CONFIG_F_STRLIST(struct config_ingest, bot_senders, "bot_senders"),
+	 .def_list = default_bot_senders, .check = check_bot_senders,
+	 .doc = "address patterns ('*' matches anything) whose mail is "
+		"stored but never reviewed"},
+	{CONFIG_F_STRING(struct config_ingest, own_address, "own_address"),
+	 .check = check_own_address,
+	 .doc = "kreview's own sending address; its mail is never "
+		"reviewed"},
+	{NULL}};
 
 const struct config_field config_schema[] = {
-	{ CONFIG_F_STRING(struct kreview_config, state_dir, "state_dir"),
-	  .check = check_absolute,
-	  .doc = "directory for the database and other state" },
-	{ CONFIG_F_STRING(struct kreview_config, database, "database"),
-	  .check = check_absolute,
-	  .doc = "the main SQLite database" },
-	{ CONFIG_F_MAPPING(struct kreview_config, ingest, "ingest",
-			   ingest_fields),
-	  .doc = "how incoming mail becomes series" },
-	{ NULL }
-};
+	{CONFIG_F_STRING(struct kreview_config, state_dir, "state_dir"),
+	 .check = check_absolute,
+	 .doc = "directory for the database and other state"},
+	{CONFIG_F_STRING(struct kreview_config, database, "database"),
+	 .check = check_absolute, .doc = "the main SQLite database"},
+	{CONFIG_F_MAPPING(struct kreview_config, ingest, "ingest",
+			  ingest_fields),
+	 .doc = "how incoming mail becomes series"},
+	{NULL}};
 
 /* Loading. */
 
@@ -932,7 +932,8 @@ static int config_from_doc(struct kreview_config **out,
 
 	if (root && root->kind != YAMLNODE_MAPPING && !yamlnode_is_null(root)) {
 		apply_defaults(cfg, config_schema);
-		yamlnode_error(err, root, "expected a mapping at the top, got %s",
+		yamlnode_error(err, root,
+			       "expected a mapping at the top, got %s",
 			       yamlnode_kind_name(root->kind));
 		ret = -EINVAL;
 		goto out;
@@ -1025,8 +1026,7 @@ out:
 	return ret;
 }
 
-bool config_is_bot_sender(const struct kreview_config *cfg,
-			  const char *address)
+bool config_is_bot_sender(const struct kreview_config *cfg, const char *address)
 {
 	for (size_t i = 0; i < cfg->ingest.bot_senders.nr; i++)
 		if (config_glob_match(cfg->ingest.bot_senders.v[i], address))

@@ -174,7 +174,7 @@ static int mark_error(struct loader *l, const yaml_mark_t *mark,
  */
 static yaml_mark_t offset_mark(const struct loader *l, size_t offset)
 {
-	yaml_mark_t m = { 0, 0, 0 };
+	yaml_mark_t m = {0, 0, 0};
 
 	if (offset > l->len)
 		offset = l->len;
@@ -182,8 +182,8 @@ static yaml_mark_t offset_mark(const struct loader *l, size_t offset)
 	for (size_t i = 0; i < offset; i++) {
 		unsigned char c = (unsigned char)l->buf[i];
 
-		if (c == '\n' || (c == '\r' && (i + 1 >= l->len ||
-						l->buf[i + 1] != '\n'))) {
+		if (c == '\n' ||
+		    (c == '\r' && (i + 1 >= l->len || l->buf[i + 1] != '\n'))) {
 			m.line++;
 			m.column = 0;
 		} else if ((c & 0xc0) != 0x80) {
@@ -203,8 +203,8 @@ static int parser_error(struct loader *l, const yaml_parser_t *p)
 	case YAML_READER_ERROR:
 		m = offset_mark(l, p->problem_offset);
 		if (p->problem_value != -1)
-			return mark_error(l, &m, "%s (byte 0x%02x)",
-					  p->problem, p->problem_value & 0xff);
+			return mark_error(l, &m, "%s (byte 0x%02x)", p->problem,
+					  p->problem_value & 0xff);
 		return mark_error(l, &m, "%s", p->problem);
 	case YAML_SCANNER_ERROR:
 	case YAML_PARSER_ERROR:
@@ -261,8 +261,10 @@ static struct yamlnode *node_new(struct loader *l, enum yamlnode_kind kind,
 
 static int key_cmp(const void *a, const void *b)
 {
-	const struct yamlnode_pair *pa = *(const struct yamlnode_pair *const *)a;
-	const struct yamlnode_pair *pb = *(const struct yamlnode_pair *const *)b;
+	const struct yamlnode_pair *pa =
+		*(const struct yamlnode_pair *const *)a;
+	const struct yamlnode_pair *pb =
+		*(const struct yamlnode_pair *const *)b;
 	const struct yamlnode *ka = pa->key, *kb = pb->key;
 	size_t n = ka->len < kb->len ? ka->len : kb->len;
 	int c = memcmp(ka->str, kb->str, n);
@@ -459,15 +461,14 @@ static int on_event(struct loader *l, const yaml_event_t *ev, bool *done)
 int yamlnode_load_buffer(struct yamlnode_doc **out, const char *name,
 			 const char *buf, size_t len, struct strbuf *err)
 {
-	struct loader l = { 0 };
+	struct loader l = {0};
 	yaml_parser_t parser;
 	bool done = false;
 	int r = 0;
 
 	if (len > YAMLNODE_MAX_SIZE) {
-		yamlnode_error(err, NULL,
-			       "%s: file is larger than %d bytes", name,
-			       YAMLNODE_MAX_SIZE);
+		yamlnode_error(err, NULL, "%s: file is larger than %d bytes",
+			       name, YAMLNODE_MAX_SIZE);
 		return -E2BIG;
 	}
 	/*

@@ -129,11 +129,11 @@ struct config_field {
  * offsetof(type, member), refusing to compile unless the member has
  * type 'ctype', so a table entry cannot write an int64_t into an int.
  */
-#define CONFIG_MEMBER(type, member, ctype)                                    \
-	(offsetof(type, member) +                                             \
-	 0 * sizeof(char[__builtin_types_compatible_p(                        \
-				 __typeof__(((type *)0)->member), ctype)      \
-				 ? 1                                          \
+#define CONFIG_MEMBER(type, member, ctype)                               \
+	(offsetof(type, member) +                                        \
+	 0 * sizeof(char[__builtin_types_compatible_p(                   \
+				 __typeof__(((type *)0)->member), ctype) \
+				 ? 1                                     \
 				 : -1]))
 
 /*
@@ -148,38 +148,37 @@ struct config_field {
  *		{ NULL }
  *	};
  */
-#define CONFIG_F_STRING(t, m, k)                                              \
+#define CONFIG_F_STRING(t, m, k) \
 	.key = (k), .type = CONFIG_STRING, .offset = CONFIG_MEMBER(t, m, char *)
-#define CONFIG_F_BOOL(t, m, k)                                                \
+#define CONFIG_F_BOOL(t, m, k) \
 	.key = (k), .type = CONFIG_BOOL, .offset = CONFIG_MEMBER(t, m, bool)
-#define CONFIG_F_INT(t, m, k)                                                 \
+#define CONFIG_F_INT(t, m, k) \
 	.key = (k), .type = CONFIG_INT, .offset = CONFIG_MEMBER(t, m, int)
-#define CONFIG_F_INT64(t, m, k)                                               \
-	.key = (k), .type = CONFIG_INT64,                                     \
-	.offset = CONFIG_MEMBER(t, m, int64_t)
-#define CONFIG_F_DOUBLE(t, m, k)                                              \
+#define CONFIG_F_INT64(t, m, k) \
+	.key = (k), .type = CONFIG_INT64, .offset = CONFIG_MEMBER(t, m, int64_t)
+#define CONFIG_F_DOUBLE(t, m, k) \
 	.key = (k), .type = CONFIG_DOUBLE, .offset = CONFIG_MEMBER(t, m, double)
-#define CONFIG_F_DURATION(t, m, k)                                            \
-	.key = (k), .type = CONFIG_DURATION,                                  \
+#define CONFIG_F_DURATION(t, m, k)           \
+	.key = (k), .type = CONFIG_DURATION, \
 	.offset = CONFIG_MEMBER(t, m, int64_t)
-#define CONFIG_F_STRLIST(t, m, k)                                             \
-	.key = (k), .type = CONFIG_STRLIST,                                   \
+#define CONFIG_F_STRLIST(t, m, k)           \
+	.key = (k), .type = CONFIG_STRLIST, \
 	.offset = CONFIG_MEMBER(t, m, struct config_strlist)
-#define CONFIG_F_STRMAP(t, m, k)                                              \
-	.key = (k), .type = CONFIG_STRMAP,                                    \
+#define CONFIG_F_STRMAP(t, m, k)           \
+	.key = (k), .type = CONFIG_STRMAP, \
 	.offset = CONFIG_MEMBER(t, m, struct config_strmap)
-#define CONFIG_F_ENUM(t, m, k, n)                                             \
-	.key = (k), .type = CONFIG_ENUM, .offset = CONFIG_MEMBER(t, m, int),  \
+#define CONFIG_F_ENUM(t, m, k, n)                                            \
+	.key = (k), .type = CONFIG_ENUM, .offset = CONFIG_MEMBER(t, m, int), \
 	.names = (n)
-#define CONFIG_F_MAPPING(t, m, k, f)                                          \
-	.key = (k), .type = CONFIG_MAPPING, .offset = offsetof(t, m),         \
+#define CONFIG_F_MAPPING(t, m, k, f)                                  \
+	.key = (k), .type = CONFIG_MAPPING, .offset = offsetof(t, m), \
 	.fields = (f)
-#define CONFIG_F_SEQUENCE(t, m, k, f, et)                                     \
-	.key = (k), .type = CONFIG_SEQUENCE,                                  \
-	.offset = CONFIG_MEMBER(t, m, struct config_seq), .fields = (f),      \
+#define CONFIG_F_SEQUENCE(t, m, k, f, et)                                \
+	.key = (k), .type = CONFIG_SEQUENCE,                             \
+	.offset = CONFIG_MEMBER(t, m, struct config_seq), .fields = (f), \
 	.elem_size = sizeof(et)
-#define CONFIG_F_CUSTOM(t, m, k, p, r)                                        \
-	.key = (k), .type = CONFIG_CUSTOM, .offset = offsetof(t, m),          \
+#define CONFIG_F_CUSTOM(t, m, k, p, r)                               \
+	.key = (k), .type = CONFIG_CUSTOM, .offset = offsetof(t, m), \
 	.parse = (p), .release = (r)
 
 /* The binder. */
@@ -207,8 +206,7 @@ void config_release(void *obj, const struct config_field *fields);
  */
 int config_get_string(char **out, const struct yamlnode *node,
 		      struct strbuf *err); /* '*out' is owned, non-empty */
-int config_get_bool(bool *out, const struct yamlnode *node,
-		    struct strbuf *err);
+int config_get_bool(bool *out, const struct yamlnode *node, struct strbuf *err);
 int config_get_int64(int64_t *out, const struct yamlnode *node, int64_t min,
 		     int64_t max, struct strbuf *err);
 int config_get_double(double *out, const struct yamlnode *node, double min,
@@ -230,8 +228,7 @@ void config_format_duration(struct strbuf *sb, int64_t ms);
 void config_strlist_release(struct config_strlist *l);
 void config_strmap_release(struct config_strmap *m);
 /* The value for 'key', or NULL.  Borrowed. */
-const char *config_strmap_get(const struct config_strmap *m,
-			      const char *key);
+const char *config_strmap_get(const struct config_strmap *m, const char *key);
 
 /*
  * Match 'str' against a glob 'pattern' where '*' matches any run of

@@ -130,16 +130,15 @@ const struct yamlnode *yamlnode_map_get(const struct yamlnode *map,
  * newline separates it from earlier text).  'node' may be NULL for a
  * message without a position.  'err' may be NULL.
  */
-KR_PRINTF(3, 4) void yamlnode_error(struct strbuf *err,
-				    const struct yamlnode *node,
-				    const char *fmt, ...);
+KR_PRINTF(3, 4)
+void yamlnode_error(struct strbuf *err, const struct yamlnode *node,
+		    const char *fmt, ...);
 
 /*
  * Append 'len' bytes of 's' quoted for a message: in single quotes,
  * control characters as \n, \t or \xNN, cut after 'max' bytes with
  * "..." so that a megabyte scalar cannot flood a log line.
  */
-void yamlnode_quote(struct strbuf *sb, const char *s, size_t len,
-		    size_t max);
+void yamlnode_quote(struct strbuf *sb, const char *s, size_t len, size_t max);
 
 #endif

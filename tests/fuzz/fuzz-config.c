@@ -26,28 +26,25 @@ struct fz_top {
 	char *custom;
 };
 
-static const char *const fz_kinds[] = { "a", "b", "c", NULL };
+static const char *const fz_kinds[] = {"a", "b", "c", NULL};
 
 static const struct config_field fz_item_fields[] = {
-	{ CONFIG_F_STRING(struct fz_item, name, "name"), .required = true },
-	{ CONFIG_F_ENUM(struct fz_item, kind, "kind", fz_kinds) },
-	{ CONFIG_F_INT(struct fz_item, n, "n"), .min = 1, .max = 64 },
-	{ CONFIG_F_INT64(struct fz_item, big, "big") },
-	{ CONFIG_F_DOUBLE(struct fz_item, ratio, "ratio"), .dmin = 0,
-	  .dmax = 1 },
-	{ CONFIG_F_BOOL(struct fz_item, on, "on") },
-	{ CONFIG_F_DURATION(struct fz_item, wait_ms, "wait"), .min = 1,
-	  .max = INT64_MAX },
-	{ CONFIG_F_STRMAP(struct fz_item, headers, "headers") },
-	{ CONFIG_F_STRLIST(struct fz_item, list, "list") },
-	{ NULL }
-};
+	{CONFIG_F_STRING(struct fz_item, name, "name"), .required = true},
+	{CONFIG_F_ENUM(struct fz_item, kind, "kind", fz_kinds)},
+	{CONFIG_F_INT(struct fz_item, n, "n"), .min = 1, .max = 64},
+	{CONFIG_F_INT64(struct fz_item, big, "big")},
+	{CONFIG_F_DOUBLE(struct fz_item, ratio, "ratio"), .dmin = 0, .dmax = 1},
+	{CONFIG_F_BOOL(struct fz_item, on, "on")},
+	{CONFIG_F_DURATION(struct fz_item, wait_ms, "wait"), .min = 1,
+	 .max = INT64_MAX},
+	{CONFIG_F_STRMAP(struct fz_item, headers, "headers")},
+	{CONFIG_F_STRLIST(struct fz_item, list, "list")},
+	{NULL}};
 
 static const struct config_field fz_sub_fields[] = {
-	{ CONFIG_F_STRING(__typeof__(((struct fz_top *)0)->sub), req, "req"),
-	  .required = true },
-	{ NULL }
-};
+	{CONFIG_F_STRING(__typeof__(((struct fz_top *)0)->sub), req, "req"),
+	 .required = true},
+	{NULL}};
 
 static int fz_parse(void *field, const struct yamlnode *node,
 		    struct strbuf *err)
@@ -68,20 +65,19 @@ static void fz_release(void *field)
 }
 
 static const struct config_field fz_top_fields[] = {
-	{ CONFIG_F_SEQUENCE(struct fz_top, items, "items", fz_item_fields,
-			    struct fz_item) },
-	{ CONFIG_F_MAPPING(struct fz_top, sub, "sub", fz_sub_fields) },
-	{ CONFIG_F_CUSTOM(struct fz_top, custom, "custom", fz_parse,
-			  fz_release) },
-	{ NULL }
-};
+	{CONFIG_F_SEQUENCE(struct fz_top, items, "items", fz_item_fields,
+			   struct fz_item)},
+	{CONFIG_F_MAPPING(struct fz_top, sub, "sub", fz_sub_fields)},
+	{CONFIG_F_CUSTOM(struct fz_top, custom, "custom", fz_parse,
+			 fz_release)},
+	{NULL}};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct strbuf err = STRBUF_INIT;
 	struct kreview_config *cfg = NULL;
 	struct yamlnode_doc *doc = NULL;
-	struct fz_top top = { 0 };
+	struct fz_top top = {0};
 	int r;
 
 	setenv("HOME", "/fuzz/home", 1);

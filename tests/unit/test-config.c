@@ -1,7 +1,6 @@
-#include "testutil.h"
-
 #include "kreview/config.h"
 #include "kreview/yamlnode.h"
+#include "testutil.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -185,10 +184,13 @@ static void test_example_config(void **state)
 	assert_int_equal(cfg->ingest.stall_after_ms, 24LL * 3600 * 1000);
 	assert_int_equal(cfg->ingest.bot_senders.nr, 5);
 	assert_string_equal(cfg->ingest.bot_senders.v[3], "*-bot@*");
-	assert_true(config_is_bot_sender(cfg, "syzbot+1234@syzkaller.appspotmail.com"));
+	assert_true(config_is_bot_sender(
+		cfg, "syzbot+1234@syzkaller.appspotmail.com"));
 	assert_true(config_is_bot_sender(cfg, "ci-bot@example.org"));
-	assert_true(config_is_bot_sender(cfg, "patchwork-bot+netdevbpf@kernel.org"));
-	assert_false(config_is_bot_sender(cfg, "torvalds@linux-foundation.org"));
+	assert_true(config_is_bot_sender(cfg,
+					 "patchwork-bot+netdevbpf@kernel.org"));
+	assert_false(
+		config_is_bot_sender(cfg, "torvalds@linux-foundation.org"));
 	config_free(cfg);
 	strbuf_release(&err);
 }
@@ -202,27 +204,27 @@ static void test_durations(void **state)
 		int r;
 		int64_t ms;
 	} cases[] = {
-		{ "30s", 0, 30000 },
-		{ "90m", 0, 5400000 },
-		{ "24h", 0, 86400000 },
-		{ "1h30m", 0, 5400000 },
-		{ "500ms", 0, 500 },
-		{ "1m500ms", 0, 60500 },
-		{ "7d", 0, 7LL * 86400000 },
-		{ "0", 0, 0 },
-		{ "0s", 0, 0 },
-		{ "", -EINVAL, 0 },
-		{ "5", -EINVAL, 0 },
-		{ "h", -EINVAL, 0 },
-		{ "1x", -EINVAL, 0 },
-		{ "1h ", -EINVAL, 0 },
-		{ " 1h", -EINVAL, 0 },
-		{ "-1h", -EINVAL, 0 },
-		{ "1.5h", -EINVAL, 0 },
-		{ "1H", -EINVAL, 0 },
-		{ "9999999999999999999d", -ERANGE, 0 },
-		{ "106751991167d", 0, 106751991167LL * 86400000 },
-		{ "106751991168d", -ERANGE, 0 },
+		{"30s", 0, 30000},
+		{"90m", 0, 5400000},
+		{"24h", 0, 86400000},
+		{"1h30m", 0, 5400000},
+		{"500ms", 0, 500},
+		{"1m500ms", 0, 60500},
+		{"7d", 0, 7LL * 86400000},
+		{"0", 0, 0},
+		{"0s", 0, 0},
+		{"", -EINVAL, 0},
+		{"5", -EINVAL, 0},
+		{"h", -EINVAL, 0},
+		{"1x", -EINVAL, 0},
+		{"1h ", -EINVAL, 0},
+		{" 1h", -EINVAL, 0},
+		{"-1h", -EINVAL, 0},
+		{"1.5h", -EINVAL, 0},
+		{"1H", -EINVAL, 0},
+		{"9999999999999999999d", -ERANGE, 0},
+		{"106751991167d", 0, 106751991167LL * 86400000},
+		{"106751991168d", -ERANGE, 0},
 	};
 	struct strbuf sb = STRBUF_INIT;
 
@@ -304,11 +306,11 @@ static void test_billion_laughs(void **state)
 
 	(void)state;
 	test_read_data(&sb, "config/billion-laughs.yaml");
-	assert_int_equal(config_load_buffer(&cfg, "bl.yaml", sb.buf, sb.len,
-					    &err),
-			 -EINVAL);
-	assert_string_equal(err.buf,
-			    "bl.yaml:2:4: anchors are not supported (found '&a')");
+	assert_int_equal(
+		config_load_buffer(&cfg, "bl.yaml", sb.buf, sb.len, &err),
+		-EINVAL);
+	assert_string_equal(
+		err.buf, "bl.yaml:2:4: anchors are not supported (found '&a')");
 	assert_null(cfg);
 	strbuf_release(&sb);
 	strbuf_release(&err);
@@ -332,18 +334,17 @@ static void test_limits(void **state)
 		strbuf_addch(&sb, '[');
 	for (int i = 0; i < 32; i++)
 		strbuf_addch(&sb, ']');
-	assert_int_equal(yamlnode_load_buffer(&doc, "d.yaml", sb.buf, sb.len,
-					      &err),
-			 0);
+	assert_int_equal(
+		yamlnode_load_buffer(&doc, "d.yaml", sb.buf, sb.len, &err), 0);
 	yamlnode_doc_free(doc);
 	doc = NULL;
 	strbuf_reset(&sb);
 	strbuf_addstr(&sb, "ingest: ");
 	for (int i = 0; i < 100000; i++)
 		strbuf_addch(&sb, '[');
-	assert_int_equal(config_load_buffer(&cfg, "d.yaml", sb.buf, sb.len,
-					    &err),
-			 -EINVAL);
+	assert_int_equal(
+		config_load_buffer(&cfg, "d.yaml", sb.buf, sb.len, &err),
+		-EINVAL);
 	assert_string_equal(err.buf,
 			    "d.yaml:1:40: nesting deeper than 32 levels");
 
@@ -352,9 +353,9 @@ static void test_limits(void **state)
 	strbuf_reset(&err);
 	while (sb.len < 2 * 1024 * 1024)
 		strbuf_addstr(&sb, "# padding padding padding padding\n");
-	assert_int_equal(config_load_buffer(&cfg, "big.yaml", sb.buf, sb.len,
-					    &err),
-			 -E2BIG);
+	assert_int_equal(
+		config_load_buffer(&cfg, "big.yaml", sb.buf, sb.len, &err),
+		-E2BIG);
 	assert_string_equal(err.buf,
 			    "big.yaml: file is larger than 1048576 bytes");
 	dir = test_mkdtemp();
@@ -372,9 +373,9 @@ static void test_limits(void **state)
 	for (int i = 0; i < 70000; i++)
 		strbuf_addstr(&sb, "1,");
 	strbuf_addstr(&sb, "1]\n");
-	assert_int_equal(config_load_buffer(&cfg, "n.yaml", sb.buf, sb.len,
-					    &err),
-			 -EINVAL);
+	assert_int_equal(
+		config_load_buffer(&cfg, "n.yaml", sb.buf, sb.len, &err),
+		-EINVAL);
 	assert_non_null(strstr(err.buf, ": more than 65536 nodes"));
 
 	/* A wide mapping with one late duplicate stays fast. */
@@ -383,11 +384,11 @@ static void test_limits(void **state)
 	for (int i = 0; i < 30000; i++)
 		strbuf_addf(&sb, "k%d: 1\n", i);
 	strbuf_addstr(&sb, "k17: 2\n");
-	assert_int_equal(yamlnode_load_buffer(&doc, "w.yaml", sb.buf, sb.len,
-					      &err),
-			 -EINVAL);
-	assert_string_equal(err.buf,
-			    "w.yaml:30001:1: duplicate key 'k17' (first at 18:1)");
+	assert_int_equal(
+		yamlnode_load_buffer(&doc, "w.yaml", sb.buf, sb.len, &err),
+		-EINVAL);
+	assert_string_equal(
+		err.buf, "w.yaml:30001:1: duplicate key 'k17' (first at 18:1)");
 
 	test_rmtree(dir);
 	free(dir);
@@ -411,7 +412,8 @@ static void test_bad_bytes(void **state)
 		     "(byte 0x01)");
 	expect_error("state_dir: \"/a\\0b\"\n",
 		     "t.yaml:1:12: string contains a NUL character");
-	expect_error("\xef\xbb\xbf" "state_dir: rel\n",
+	expect_error("\xef\xbb\xbf"
+		     "state_dir: rel\n",
 		     "t.yaml:1:12: 'rel' is not an absolute path");
 
 	{
@@ -433,8 +435,9 @@ static void test_bad_bytes(void **state)
 static void test_schema_errors(void **state)
 {
 	(void)state;
-	expect_error("ingets:\n  stall_after: 1h\n",
-		     "t.yaml:1:1: unknown key 'ingets' (did you mean 'ingest'?)");
+	expect_error(
+		"ingets:\n  stall_after: 1h\n",
+		"t.yaml:1:1: unknown key 'ingets' (did you mean 'ingest'?)");
 	expect_error("ingest:\n  Stall_After: 1h\n",
 		     "t.yaml:2:3: unknown key 'Stall_After' (did you mean "
 		     "'stall_after'?)");
@@ -454,13 +457,15 @@ static void test_schema_errors(void **state)
 		     "t.yaml:1:12: expected a string, got null");
 	expect_error("ingest: [a]\n",
 		     "t.yaml:1:9: expected a mapping, got a sequence");
-	expect_error("ingest:\n  bot_senders: lkp@intel.com\n",
-		     "t.yaml:2:16: expected a sequence of strings, got a scalar");
+	expect_error(
+		"ingest:\n  bot_senders: lkp@intel.com\n",
+		"t.yaml:2:16: expected a sequence of strings, got a scalar");
 	expect_error("ingest:\n  bot_senders: [a@b, [x], '', 'nobody']\n",
 		     "t.yaml:2:22: expected a string, got a sequence\n"
 		     "t.yaml:2:27: expected a non-empty string");
-	expect_error("ingest:\n  bot_senders: [a@b, nobody]\n",
-		     "t.yaml:2:22: 'nobody' is not a bare mail address pattern");
+	expect_error(
+		"ingest:\n  bot_senders: [a@b, nobody]\n",
+		"t.yaml:2:22: 'nobody' is not a bare mail address pattern");
 	expect_error("ingest:\n  own_address: 'Me <me@x.org>'\n",
 		     "t.yaml:2:16: 'Me <me@x.org>' is not a bare mail address");
 	expect_error("database: kreview.db\n",
@@ -481,11 +486,12 @@ static void test_schema_errors(void **state)
 		     "'bot_senders'?)\n"
 		     "t.yaml:6:16: 'nobody' is not a bare mail address");
 	/* Long and odd values are quoted and cut. */
-	expect_error("ingest:\n  stall_after: \"a\\tb\\u0001cccccccccccccccccccccc"
-		     "cccccccccccccccccccccccccccccccccccccccccccccccccccccc\"\n",
-		     "t.yaml:2:16: expected a duration like '30s', '90m' or "
-		     "'24h', got 'a\\tb\\x01cccccccccccccccccccccccccccccccccccccc"
-		     "cccccccccccccccccccccc'...");
+	expect_error(
+		"ingest:\n  stall_after: \"a\\tb\\u0001cccccccccccccccccccccc"
+		"cccccccccccccccccccccccccccccccccccccccccccccccccccccc\"\n",
+		"t.yaml:2:16: expected a duration like '30s', '90m' or "
+		"'24h', got 'a\\tb\\x01cccccccccccccccccccccccccccccccccccccc"
+		"cccccccccccccccccccccc'...");
 }
 
 /* The generic binder with a table using every type. */
@@ -512,34 +518,30 @@ struct t_top {
 	int custom_calls;
 };
 
-static const char *const t_dialects[] = { "openai", "anthropic", "gemini",
-					  NULL };
-static const char *const t_models[] = { "m1", NULL };
+static const char *const t_dialects[] = {"openai", "anthropic", "gemini", NULL};
+static const char *const t_models[] = {"m1", NULL};
 
 static const struct config_field t_ep_fields[] = {
-	{ CONFIG_F_STRING(struct t_ep, name, "name"), .required = true },
-	{ CONFIG_F_ENUM(struct t_ep, dialect, "dialect", t_dialects),
-	  .required = true },
-	{ CONFIG_F_INT(struct t_ep, max_inflight, "max_inflight"), .min = 1,
-	  .max = 64, .def_int = 4 },
-	{ CONFIG_F_DOUBLE(struct t_ep, temperature, "temperature"),
-	  .dmin = 0, .dmax = 2, .def_double = 0.5 },
-	{ CONFIG_F_BOOL(struct t_ep, stream, "stream"), .def_bool = true },
-	{ CONFIG_F_DURATION(struct t_ep, timeout_ms, "timeout"),
-	  .def_int = 60000 },
-	{ CONFIG_F_INT64(struct t_ep, budget, "budget") },
-	{ CONFIG_F_STRMAP(struct t_ep, headers, "headers") },
-	{ CONFIG_F_STRLIST(struct t_ep, models, "models"),
-	  .def_list = t_models },
-	{ NULL }
-};
+	{CONFIG_F_STRING(struct t_ep, name, "name"), .required = true},
+	{CONFIG_F_ENUM(struct t_ep, dialect, "dialect", t_dialects),
+	 .required = true},
+	{CONFIG_F_INT(struct t_ep, max_inflight, "max_inflight"), .min = 1,
+	 .max = 64, .def_int = 4},
+	{CONFIG_F_DOUBLE(struct t_ep, temperature, "temperature"), .dmin = 0,
+	 .dmax = 2, .def_double = 0.5},
+	{CONFIG_F_BOOL(struct t_ep, stream, "stream"), .def_bool = true},
+	{CONFIG_F_DURATION(struct t_ep, timeout_ms, "timeout"),
+	 .def_int = 60000},
+	{CONFIG_F_INT64(struct t_ep, budget, "budget")},
+	{CONFIG_F_STRMAP(struct t_ep, headers, "headers")},
+	{CONFIG_F_STRLIST(struct t_ep, models, "models"), .def_list = t_models},
+	{NULL}};
 
 static const struct config_field t_sub_fields[] = {
-	{ CONFIG_F_BOOL(__typeof__(((struct t_top *)0)->sub), flag, "flag") },
-	{ CONFIG_F_STRING(__typeof__(((struct t_top *)0)->sub), req, "req"),
-	  .required = true },
-	{ NULL }
-};
+	{CONFIG_F_BOOL(__typeof__(((struct t_top *)0)->sub), flag, "flag")},
+	{CONFIG_F_STRING(__typeof__(((struct t_top *)0)->sub), req, "req"),
+	 .required = true},
+	{NULL}};
 
 static int t_custom_parse(void *field, const struct yamlnode *node,
 			  struct strbuf *err)
@@ -565,13 +567,12 @@ static void t_custom_release(void *field)
 }
 
 static const struct config_field t_top_fields[] = {
-	{ CONFIG_F_SEQUENCE(struct t_top, endpoints, "endpoints", t_ep_fields,
-			    struct t_ep) },
-	{ CONFIG_F_MAPPING(struct t_top, sub, "sub", t_sub_fields) },
-	{ CONFIG_F_CUSTOM(struct t_top, custom, "custom", t_custom_parse,
-			  t_custom_release) },
-	{ NULL }
-};
+	{CONFIG_F_SEQUENCE(struct t_top, endpoints, "endpoints", t_ep_fields,
+			   struct t_ep)},
+	{CONFIG_F_MAPPING(struct t_top, sub, "sub", t_sub_fields)},
+	{CONFIG_F_CUSTOM(struct t_top, custom, "custom", t_custom_parse,
+			 t_custom_release)},
+	{NULL}};
 
 static int bind(struct t_top *top, const char *yaml, struct strbuf *err)
 {
@@ -650,30 +651,31 @@ static void test_binder(void **state)
 	config_release(&top, t_top_fields);
 
 	/* Every scalar error kind, collected, with positions. */
-	assert_int_equal(bind(&top,
-			      "endpoints:\n"
-			      "  - name: a\n"
-			      "    dialect: openia\n"
-			      "    max_inflight: 0\n"
-			      "    temperature: hot\n"
-			      "    stream: yes\n"
-			      "    timeout: 5\n"
-			      "    budget: abc\n"
-			      "    headers: [a]\n"
-			      "  - dialect: gemini\n"
-			      "    max_inflight: 0x10\n"
-			      "    temperature: 2.5\n"
-			      "    stream: True\n"
-			      "    budget: 99999999999999999999\n"
-			      "    headers: {a: [b]}\n"
-			      "  - {name: c, dialect: gemini, max_inflight: 010,"
-			      " temperature: inf, models: x}\n"
-			      "  -\n"
-			      "  - 7\n"
-			      "sub: {flag: on}\n"
-			      "custom: [x]\n",
-			      &err),
-			 -EINVAL);
+	assert_int_equal(
+		bind(&top,
+		     "endpoints:\n"
+		     "  - name: a\n"
+		     "    dialect: openia\n"
+		     "    max_inflight: 0\n"
+		     "    temperature: hot\n"
+		     "    stream: yes\n"
+		     "    timeout: 5\n"
+		     "    budget: abc\n"
+		     "    headers: [a]\n"
+		     "  - dialect: gemini\n"
+		     "    max_inflight: 0x10\n"
+		     "    temperature: 2.5\n"
+		     "    stream: True\n"
+		     "    budget: 99999999999999999999\n"
+		     "    headers: {a: [b]}\n"
+		     "  - {name: c, dialect: gemini, max_inflight: 010,"
+		     " temperature: inf, models: x}\n"
+		     "  -\n"
+		     "  - 7\n"
+		     "sub: {flag: on}\n"
+		     "custom: [x]\n",
+		     &err),
+		-EINVAL);
 	assert_string_equal(
 		err.buf,
 		"b.yaml:3:14: expected one of 'openai', 'anthropic', "
@@ -774,8 +776,8 @@ static void test_files(void **state)
 
 		strbuf_addf(&p, "%s/kreview", dir);
 		assert_int_equal(mkdir(p.buf, 0700), 0);
-		x = write_tmp(p.buf, "config.yaml", "ingest:\n  stall_after: 3h\n",
-			      26);
+		x = write_tmp(p.buf, "config.yaml",
+			      "ingest:\n  stall_after: 3h\n", 26);
 		assert_int_equal(config_load(&cfg, NULL, &err), 0);
 		assert_string_equal(cfg->path, x);
 		assert_int_equal(cfg->ingest.stall_after_ms, 3 * 3600 * 1000);
@@ -785,7 +787,8 @@ static void test_files(void **state)
 		free(write_tmp(p.buf, "config.yaml", "ingest: [\n", 10));
 		assert_int_equal(config_load(&cfg, NULL, &err), -EINVAL);
 		assert_non_null(strstr(err.buf, x));
-		assert_non_null(strstr(err.buf, ":2:1: did not find expected node content"));
+		assert_non_null(strstr(
+			err.buf, ":2:1: did not find expected node content"));
 		free(x);
 		strbuf_release(&p);
 	}
