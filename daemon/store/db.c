@@ -142,7 +142,7 @@ static int read_int_pragma(struct db *db, const char *sql, int *out)
 
 static int migrate(struct db *db, const char *path, struct strbuf *err)
 {
-	int version, appid, r;
+	int version, appid, r, tables = 0;
 	int latest = 0;
 
 	for (size_t i = 0; i < db_migrations_nr; i++)
@@ -159,6 +159,14 @@ static int migrate(struct db *db, const char *path, struct strbuf *err)
 		goto fail;
 	}
 	if (appid != 0 && appid != DB_APPLICATION_ID) {
+		strbuf_addf(err, "'%s' is not a kreview database", path);
+		r = -EPROTO;
+		goto fail;
+	}
+	if (appid == 0 && version == 0 &&
+	    read_int_pragma(db, "SELECT count(*) FROM sqlite_master",
+			    &tables) == 0 && tables > 0) {
+		/* someone else's tables: never migrate into them */
 		strbuf_addf(err, "'%s' is not a kreview database", path);
 		r = -EPROTO;
 		goto fail;
