@@ -195,6 +195,47 @@ static void test_example_config(void **state)
 	strbuf_release(&err);
 }
 
+/* Every key of the schema is documented in kreview.yaml(5) and the example. */
+static void check_documented(const struct config_field *fields,
+			     const struct strbuf *man,
+			     const struct strbuf *example)
+{
+	for (const struct config_field *f = fields; f->key; f++) {
+		struct strbuf want = STRBUF_INIT;
+
+		strbuf_addf(&want, ".It Ic %s :", f->key);
+		if (!strstr(man->buf, want.buf))
+			fail_msg("key '%s' missing from kreview.yaml.5",
+				 f->key);
+		strbuf_reset(&want);
+		strbuf_addf(&want, "%s:", f->key);
+		if (!strstr(example->buf, want.buf))
+			fail_msg("key '%s' missing from config/kreview.yaml",
+				 f->key);
+		assert_non_null(f->doc);
+		if (f->type == CONFIG_MAPPING)
+			check_documented(f->fields, man, example);
+		strbuf_release(&want);
+	}
+}
+
+static void test_documented(void **state)
+{
+	struct strbuf man = STRBUF_INIT, example = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(
+		strbuf_read_file(&man, KREVIEW_SRCDIR "/doc/kreview.yaml.5", 0),
+		0);
+	assert_int_equal(strbuf_read_file(&example,
+					  KREVIEW_SRCDIR "/config/kreview.yaml",
+					  0),
+			 0);
+	check_documented(config_schema, &man, &example);
+	strbuf_release(&man);
+	strbuf_release(&example);
+}
+
 /* Durations. */
 
 static void test_durations(void **state)
@@ -836,6 +877,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_example_config),
+		cmocka_unit_test(test_documented),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_rejected_yaml),
