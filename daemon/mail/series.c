@@ -282,7 +282,8 @@ void series_assemble(struct series_result *out, const struct series_msg *msgs,
 	for (size_t i = 0; i < nr; i++)
 		add_message(&a, (int)i);
 
-	qsort(a.revs, a.revs_nr, sizeof(*a.revs), cmp_rev);
+	if (a.revs_nr)
+		qsort(a.revs, a.revs_nr, sizeof(*a.revs), cmp_rev);
 	for (size_t i = 0; i < a.revs_nr; i++)
 		if (!rev_complete(&a.revs[i]))
 			partial_reroll(&a, &a.revs[i]);
