@@ -43,6 +43,8 @@ struct mbox {
 	bool junk;		/* skipping text before the first "From " */
 	uint64_t junk_lines;
 	uint64_t msg_line;	/* line of the current message's start */
+	uint64_t msg_off;	/* ... and its offset */
+	bool ended_blank;	/* the last line read was blank */
 	struct strbuf msg;
 
 	bool pending;		/* a "From " line was read: next message */
@@ -215,7 +217,7 @@ static int mbox_fingerprint(uint64_t *out, int fd, uint64_t off)
 }
 
 static int mbox_set_cursor(struct source *s, struct mbox *m, uint64_t off,
-			   uint64_t line, struct strbuf *err)
+			   uint64_t msgno, uint64_t line, struct strbuf *err)
 {
 	uint64_t fp;
 	int r;
@@ -230,7 +232,7 @@ static int mbox_set_cursor(struct source *s, struct mbox *m, uint64_t off,
 	}
 	strbuf_reset(&s->cursor);
 	strbuf_addf(&s->cursor, "v1:%" PRIu64 ":%" PRIu64 ":%" PRIu64
-		    ":%016" PRIx64, off, m->msgno, line, fp);
+		    ":%016" PRIx64, off, msgno, line, fp);
 	s->has_cursor = true;
 	return 0;
 }
@@ -292,20 +294,29 @@ out:
 	return ret;
 }
 
-static void mbox_begin(struct source *s, struct mbox *m, uint64_t line)
+static void mbox_begin(struct source *s, struct mbox *m, uint64_t off,
+		       uint64_t line)
 {
 	m->in_msg = true;
 	m->skipping = false;
 	m->msgno++;
 	m->msg_line = line;
+	m->msg_off = off;
+	m->ended_blank = false;
 	strbuf_reset(&m->msg);
 	m->msg.max = s->max_message;
 }
 
-/* The current message ended; 'off' and 'line' are where the next begins. */
+/*
+ * The current message ended; 'off' and 'line' are where the next
+ * begins.  At the end of the file ('at_eof'), a message without the
+ * blank line that closes mbox messages may still be being written: it
+ * is handed out, but the cursor stays at its start so that the next
+ * run reads it again, whole.
+ */
 static int mbox_finish(struct source *s, struct mbox *m,
 		       struct source_msg *out, uint64_t off, uint64_t line,
-		       struct strbuf *err)
+		       bool at_eof, struct strbuf *err)
 {
 	size_t len = m->msg.len;
 	int r;
@@ -313,7 +324,11 @@ static int mbox_finish(struct source *s, struct mbox *m,
 	m->in_msg = false;
 	strbuf_addf(&s->where, "%s: message %" PRIu64 " at line %" PRIu64,
 		    m->name, m->msgno, m->msg_line);
-	r = mbox_set_cursor(s, m, off, line, err);
+	if (at_eof && !m->ended_blank)
+		r = mbox_set_cursor(s, m, m->msg_off, m->msgno - 1,
+				    m->msg_line, err);
+	else
+		r = mbox_set_cursor(s, m, off, m->msgno, line, err);
 	if (r < 0)
 		return r;
 	if (m->skipping) {
@@ -343,7 +358,7 @@ static int mbox_junk_error(struct source *s, struct mbox *m, uint64_t off,
 
 	m->junk = false;
 	strbuf_addf(&s->where, "%s: line 1", m->name);
-	r = mbox_set_cursor(s, m, off, line, err);
+	r = mbox_set_cursor(s, m, off, m->msgno, line, err);
 	if (r < 0)
 		return r;
 	source_err(err,
@@ -356,6 +371,8 @@ static int mbox_junk_error(struct source *s, struct mbox *m, uint64_t off,
 static void mbox_append(struct mbox *m, const char *line, size_t len,
 			bool bol)
 {
+	m->ended_blank = bol && line[len - 1] == '\n' &&
+			 (len == 1 || (len == 2 && line[0] == '\r'));
 	if (m->skipping)
 		return;
 	if (bol && len > 5 && line[0] == '>') {
@@ -381,7 +398,7 @@ static int mbox_next(struct source *s, struct source_msg *out,
 
 	if (m->pending) {
 		m->pending = false;
-		mbox_begin(s, m, m->pend_line);
+		mbox_begin(s, m, m->pend_off, m->pend_line);
 	}
 	for (;;) {
 		uint64_t line_no = m->line, off = m->off;
@@ -402,7 +419,8 @@ static int mbox_next(struct source *s, struct source_msg *out,
 						       err);
 			if (!m->in_msg)
 				return 0;
-			return mbox_finish(s, m, out, m->off, m->line, err);
+			return mbox_finish(s, m, out, m->off, m->line, true,
+					   err);
 		}
 		if (bol && mbox_is_from_line(line, len)) {
 			if (m->junk || m->in_msg) {
@@ -413,9 +431,9 @@ static int mbox_next(struct source *s, struct source_msg *out,
 					return mbox_junk_error(s, m, off,
 							       line_no, err);
 				return mbox_finish(s, m, out, off, line_no,
-						   err);
+						   false, err);
 			}
-			mbox_begin(s, m, line_no);
+			mbox_begin(s, m, off, line_no);
 			continue;
 		}
 		if (!m->in_msg) {
@@ -432,7 +450,7 @@ static int mbox_next(struct source *s, struct source_msg *out,
 			if (bol && mbox_is_blank(line, len))
 				continue;
 			if (bol && mbox_is_header_line(line, len)) {
-				mbox_begin(s, m, line_no);
+				mbox_begin(s, m, off, line_no);
 			} else {
 				m->junk = true;
 				m->junk_lines = 1;
@@ -513,5 +531,5 @@ int mbox_open(struct source *s, const char *location, const char *cursor,
 	source_set_key(s, "mbox:", location, NULL);
 	if (cursor && mbox_resume(m, cursor, (uint64_t)st.st_size) < 0)
 		s->restarted = true;
-	return mbox_set_cursor(s, m, m->off, m->line, err);
+	return mbox_set_cursor(s, m, m->off, m->msgno, m->line, err);
 }

@@ -23,7 +23,10 @@
  *               A file that does not start with a "From " line but
  *               with a header line is read as one bare message (a
  *               single saved mail or patch); a last message cut off by
- *               the end of the file is still returned.
+ *               the end of the file is still returned, but unless it
+ *               ends with the blank line mbox writers add, the cursor
+ *               stays before it (it may still be being written) and the
+ *               next run returns it again.
  *   maildir     cur/ and new/ (tmp/ ignored); files read in name order;
  *               no cursor (every run rescans, the store dedups by
  *               Message-ID and content); key "maildir:/abs/path"

@@ -6,7 +6,8 @@
  * The database lives in MAILDIR/.notmuch, created without any config
  * file on the first run and opened read-write on later runs, which
  * index the files added since (files already known are left alone).
- * Files of cur/ and new/ are indexed in name order.  Prints the number
+ * Files of cur/ and new/ are indexed in name order; a file notmuch
+ * does not take for mail is reported and skipped.  Prints the number
  * of messages indexed and the database's "uuid:revision".
  * Exit status: 0 done, 1 failure, 2 usage.
  */
@@ -62,6 +63,13 @@ static int index_dir(notmuch_database_t *db, const char *root,
 			continue;
 		}
 		st = notmuch_database_index_file(db, path.buf, NULL, &msg);
+		if (st == NOTMUCH_STATUS_FILE_NOT_EMAIL) {
+			/* As "notmuch new" does: say so and go on. */
+			fprintf(stderr,
+				"mknotmuch: '%s' is not an email, ignoring\n",
+				path.buf);
+			continue;
+		}
 		if (st && st != NOTMUCH_STATUS_DUPLICATE_MESSAGE_ID) {
 			fprintf(stderr, "mknotmuch: cannot index '%s': %s\n",
 				path.buf, notmuch_status_to_string(st));

@@ -236,6 +236,66 @@ static void test_mbox_truncated_and_empty(void **state)
 	got_release(&g);
 }
 
+/* A message still being written is read again, whole, on the next run. */
+static void test_mbox_cursor_growing(void **state)
+{
+	static const char part1[] =
+		"From mboxrd@z Thu Jan  1 00:00:00 1970\n"
+		"Subject: a\n\na\n\n"
+		"From mboxrd@z Thu Jan  1 00:00:00 1970\n"
+		"Subject: cut\n\nhalf a li";
+	static const char part2[] =
+		"ne\n\n"
+		"From mboxrd@z Thu Jan  1 00:00:00 1970\n"
+		"Subject: next\n\nn\n\n";
+	char *dir = test_mkdtemp();
+	char *path = tmp_path(dir, "g.mbox");
+	struct got g = { 0 };
+	struct source *s;
+	char *cur;
+
+	(void)state;
+	write_file(path, part1, strlen(part1), false);
+	s = open_ok(SOURCE_MBOX, path, NULL, NULL);
+	drain(s, &g);
+	assert_int_equal(g.nr, 2);
+	cur = xstrdup(source_cursor(s));
+	source_free(s);
+	got_release(&g);
+
+	s = open_ok(SOURCE_MBOX, path, NULL, cur);
+	assert_false(source_restarted(s));
+	drain(s, &g);
+	assert_int_equal(g.nr, 1);
+	assert_string_equal(g.msg[0].buf, "Subject: cut\n\nhalf a li");
+	assert_non_null(strstr(g.where[0], "message 2 at line 6"));
+	source_free(s);
+	got_release(&g);
+
+	write_file(path, part2, strlen(part2), true);
+	s = open_ok(SOURCE_MBOX, path, NULL, cur);
+	assert_false(source_restarted(s));
+	drain(s, &g);
+	assert_int_equal(g.nr, 2);
+	assert_string_equal(g.msg[0].buf, "Subject: cut\n\nhalf a line\n");
+	assert_string_equal(g.msg[1].buf, "Subject: next\n\nn\n");
+	free(cur);
+	cur = xstrdup(source_cursor(s));
+	source_free(s);
+	got_release(&g);
+
+	/* Closed by its blank line: nothing more to read. */
+	s = open_ok(SOURCE_MBOX, path, NULL, cur);
+	drain(s, &g);
+	assert_int_equal(g.nr, 0);
+	source_free(s);
+
+	free(cur);
+	test_rmtree(dir);
+	free(path);
+	free(dir);
+}
+
 static void test_mbox_bare_and_junk(void **state)
 {
 	static const char bare[] = "Subject: saved mail\n\nbody\n";
@@ -880,6 +940,7 @@ int main(void)
 		cmocka_unit_test(test_mbox_split),
 		cmocka_unit_test(test_mbox_crlf),
 		cmocka_unit_test(test_mbox_truncated_and_empty),
+		cmocka_unit_test(test_mbox_cursor_growing),
 		cmocka_unit_test(test_mbox_bare_and_junk),
 		cmocka_unit_test(test_mbox_cap),
 		cmocka_unit_test(test_mbox_long_line),
