@@ -45,6 +45,14 @@ struct maint_pat {
 struct maint_sec_priv {
 	size_t first_entry;
 	size_t first_pat, nr_pats;
+	bool has_name; /* an N: must be tried on every path */
+};
+
+/* The literal prefix of an F: pattern, for the candidate search. */
+struct maint_lit {
+	const char *lit;
+	size_t len;
+	size_t section;
 };
 
 struct maint {
@@ -63,6 +71,8 @@ struct maint {
 	size_t nr_pats, alloc_pats;
 	size_t *kw_order; /* K: pattern indices in the script's order */
 	size_t nr_kw;
+	struct maint_lit *lits; /* F: literal prefixes, sorted */
+	size_t nr_lits;
 
 	struct maint_diag *diags;
 	size_t nr_diags, alloc_diags;
@@ -330,6 +340,8 @@ add:
 	ALLOC_GROW(m->pats, m->nr_pats + 1, m->alloc_pats);
 	m->pats[m->nr_pats++] = p;
 	m->spriv[m->nr_sections - 1].nr_pats++;
+	if (type == 'N')
+		m->spriv[m->nr_sections - 1].has_name = true;
 	return 0;
 }
 
@@ -393,6 +405,43 @@ static int cmp_sort_key(const void *a, const void *b)
 	if (r)
 		return r;
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Order by bytes, a prefix first: what the candidate search needs. */
+static int cmp_lit_key(const char *lit, size_t len, const char *key,
+		       size_t klen)
+{
+	int r = memcmp(lit, key, len < klen ? len : klen);
+
+	if (r)
+		return r;
+	return len < klen ? -1 : len > klen;
+}
+
+static int cmp_lit(const void *a, const void *b)
+{
+	const struct maint_lit *x = a, *y = b;
+	int r = cmp_lit_key(x->lit, x->len, y->lit, y->len);
+
+	if (r)
+		return r;
+	return x->section < y->section ? -1 : x->section > y->section;
+}
+
+static void build_lits(struct maint *m)
+{
+	m->lits = xcalloc(m->nr_pats ? m->nr_pats : 1, sizeof(*m->lits));
+	for (size_t i = 0; i < m->nr_pats; i++) {
+		const struct maint_pat *p = &m->pats[i];
+
+		if (p->type != 'F')
+			continue;
+		m->lits[m->nr_lits].lit = p->lit;
+		m->lits[m->nr_lits].len = p->lit_len;
+		m->lits[m->nr_lits].section = p->section;
+		m->nr_lits++;
+	}
+	qsort(m->lits, m->nr_lits, sizeof(*m->lits), cmp_lit);
 }
 
 static void finish_index(struct maint *m)
@@ -462,6 +511,7 @@ static int new_section(struct maint *m, const char *title, unsigned int line)
 	m->spriv[m->nr_sections].first_entry = m->nr_entries;
 	m->spriv[m->nr_sections].first_pat = m->nr_pats;
 	m->spriv[m->nr_sections].nr_pats = 0;
+	m->spriv[m->nr_sections].has_name = false;
 	m->nr_sections++;
 	return 0;
 }
@@ -520,6 +570,7 @@ void maint_free(struct maint *m)
 		free((char *)m->diags[i].msg);
 	free(m->pats);
 	free(m->kw_order);
+	free(m->lits);
 	free(m->diags);
 	free(m->entries);
 	free(m->sections);
@@ -656,6 +707,7 @@ next:
 	if (!(opts && opts->is_dir))
 		resolve_dir_guesses(m);
 	finish_index(m);
+	build_lits(m);
 	qsort(m->diags, m->nr_diags, sizeof(*m->diags), cmp_diag);
 	*out = m;
 	return 0;
@@ -885,18 +937,52 @@ static void merge_match(struct maint_matches *out, const struct maint_match *nm)
 	out->v[out->nr++] = *nm;
 }
 
+/*
+ * Mark the sections with an F: whose literal prefix is a prefix of
+ * 'path': only they (and sections with N:) can match.  One binary
+ * search per prefix length, stopping as soon as no literal extends the
+ * current prefix.
+ */
+static void find_candidates(unsigned char *cand, const struct maint *m,
+			    const char *path, size_t flen)
+{
+	for (size_t l = 0; l <= flen; l++) {
+		size_t lo = 0, hi = m->nr_lits;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (cmp_lit_key(m->lits[mid].lit, m->lits[mid].len, path,
+					l) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == m->nr_lits || m->lits[lo].len < l ||
+		    memcmp(m->lits[lo].lit, path, l))
+			break;
+		for (; lo < m->nr_lits && m->lits[lo].len == l; lo++)
+			cand[m->lits[lo].section] = 1;
+	}
+}
+
 size_t maint_match_path(struct maint_matches *out, const struct maint *m,
 			const char *path)
 {
 	struct maint_matches local = MAINT_MATCHES_INIT;
 	pcre2_match_data *md = new_match_data();
 	size_t flen = strlen(path), fslash = count_slashes(path), n;
+	unsigned char *cand = xcalloc(m->nr_sections, 1);
 
+	find_candidates(cand, m, path, flen);
 	for (size_t si = 0; si < m->nr_sections; si++) {
 		const struct maint_sec_priv *sp = &m->spriv[si];
 		const struct maint_pat *pats = m->pats + sp->first_pat;
 		struct maint_match nm = { 0 };
 		bool excluded = false, hit = false;
+
+		if (!cand[si] && !sp->has_name)
+			continue;
 
 		for (size_t i = 0; i < sp->nr_pats; i++) {
 			if (pats[i].type == 'X' &&
@@ -938,6 +1024,7 @@ size_t maint_match_path(struct maint_matches *out, const struct maint *m,
 	for (size_t i = 0; i < local.nr; i++)
 		merge_match(out, &local.v[i]);
 	n = local.nr;
+	free(cand);
 	maint_matches_release(&local);
 	pcre2_match_data_free(md);
 	return n;
