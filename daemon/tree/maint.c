@@ -39,6 +39,7 @@ struct maint_pat {
 	bool trailing;	   /* 'regex' ends in "/": prefix match */
 	bool literal_only; /* the regex is exactly "^lit" */
 	bool dir_guess;	   /* no tree: "lit" may be a directory */
+	bool maybe_dir;	   /* no tree: the script's -d test could pass */
 	pcre2_code *code;  /* NULL when literal_only */
 };
 
@@ -318,7 +319,7 @@ static int add_pattern(struct maint *m, char type, const char *value,
 	 */
 	if (!(opts && opts->is_dir) && p.literal_only && !p.trailing &&
 	    p.lit_len == strlen(p.regex) && !strpbrk(value, ".*?"))
-		p.dir_guess = true;
+		p.dir_guess = p.maybe_dir = true;
 	if (!p.literal_only) {
 		struct strbuf full = STRBUF_INIT;
 
@@ -382,10 +383,17 @@ static void resolve_dir_guesses(struct maint *m)
 			else
 				hi = mid;
 		}
-		if (lo < n && !strncmp(all[lo], key.buf, key.len)) {
+		/* decided now, applied below: 'all' points at the regexes */
+		if (lo < n && !strncmp(all[lo], key.buf, key.len))
 			p->dir_guess = false;
+	}
+	for (size_t i = 0; i < m->nr_pats; i++) {
+		struct maint_pat *p = &m->pats[i];
+
+		if (p->regex && p->literal_only && !p->trailing &&
+		    !p->dir_guess && p->type != 'N' && p->type != 'K' &&
+		    p->maybe_dir)
 			pat_make_dir(p);
-		}
 	}
 	strbuf_release(&key);
 	free(all);
@@ -708,7 +716,8 @@ next:
 		resolve_dir_guesses(m);
 	finish_index(m);
 	build_lits(m);
-	qsort(m->diags, m->nr_diags, sizeof(*m->diags), cmp_diag);
+	if (m->nr_diags)
+		qsort(m->diags, m->nr_diags, sizeof(*m->diags), cmp_diag);
 	*out = m;
 	return 0;
 
@@ -1020,7 +1029,8 @@ size_t maint_match_path(struct maint_matches *out, const struct maint *m,
 		ALLOC_GROW(local.v, local.nr + 1, local.alloc);
 		local.v[local.nr++] = nm;
 	}
-	qsort(local.v, local.nr, sizeof(*local.v), cmp_match);
+	if (local.nr)
+		qsort(local.v, local.nr, sizeof(*local.v), cmp_match);
 	for (size_t i = 0; i < local.nr; i++)
 		merge_match(out, &local.v[i]);
 	n = local.nr;
