@@ -1,7 +1,7 @@
 /*
  * mbox source: a streamed splitter using git's "From " line rule.
  *
- * The file is read through a fixed window (MBOX_WINDOW bytes) line by
+ * The file is read through a window of at most MBOX_WINDOW bytes line by
  * line, so memory stays bounded by the window plus one message however
  * large the mailbox (LKML mboxes are gigabytes).  A line longer than
  * the window is handled in pieces; only a piece that starts a line can
@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #define MBOX_WINDOW (1u << 20)
+#define MBOX_WINDOW_MIN (64u << 10)
 #define MBOX_FP_LEN 4096
 
 struct mbox {
@@ -30,7 +31,8 @@ struct mbox {
 	bool seekable;		/* a regular file: it has a cursor */
 	char *name;		/* file name for positions */
 
-	char *buf;		/* read window of MBOX_WINDOW bytes */
+	char *buf;		/* read window of 'window' bytes */
+	size_t window;
 	size_t start, end;	/* unread bytes are buf[start, end) */
 	bool eof;
 	uint64_t off;		/* file offset of buf[start] */
@@ -122,7 +124,7 @@ static int mbox_fill(struct mbox *m)
 		m->start = 0;
 	}
 	do
-		n = read(m->fd, m->buf + m->end, MBOX_WINDOW - m->end);
+		n = read(m->fd, m->buf + m->end, m->window - m->end);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -148,7 +150,7 @@ static int mbox_getline(struct mbox *m, const char **out, size_t *len,
 
 		if (nl) {
 			n = (size_t)(nl - p) + 1;
-		} else if (m->eof || m->end - m->start == MBOX_WINDOW) {
+		} else if (m->eof || m->end - m->start == m->window) {
 			n = m->end - m->start;
 		} else {
 			r = mbox_fill(m);
@@ -493,12 +495,13 @@ int mbox_open(struct source *s, const char *location, const char *cursor,
 	m->line = 1;
 	m->bol = true;
 	strbuf_init(&m->msg, 0);
-	m->buf = xmalloc(MBOX_WINDOW);
+	m->window = MBOX_WINDOW;
 
 	if (!strcmp(location, "-")) {
 		/* stdin cannot be re-read, so it has no cursor. */
 		m->fd = STDIN_FILENO;
 		m->name = xstrdup("<stdin>");
+		m->buf = xmalloc(m->window);
 		s->restarted = cursor != NULL;
 		return 0;
 	}
@@ -524,9 +527,16 @@ int mbox_open(struct source *s, const char *location, const char *cursor,
 	}
 	if (!S_ISREG(st.st_mode)) {
 		/* A pipe or device reads like stdin: once, no cursor. */
+		m->buf = xmalloc(m->window);
 		s->restarted = cursor != NULL;
 		return 0;
 	}
+	/* A small file needs no big window; the size only bounds pieces. */
+	if ((uint64_t)st.st_size < MBOX_WINDOW_MIN)
+		m->window = MBOX_WINDOW_MIN;
+	else if ((uint64_t)st.st_size < MBOX_WINDOW)
+		m->window = (size_t)st.st_size + 1;
+	m->buf = xmalloc(m->window);
 	m->seekable = true;
 	source_set_key(s, "mbox:", location, NULL);
 	if (cursor && mbox_resume(m, cursor, (uint64_t)st.st_size) < 0)
