@@ -1,0 +1,870 @@
+/*
+ * Engine tests against the mock server (tests/helpers/mockllm.c): each
+ * numbered scenario of the reference §10 in every dialect, asserting
+ * the outcome and the requests the mock logged.
+ *
+ * LLM_TEST_KEEP_DIR, if set, receives the mock's request log (used by
+ * the secrets integration test).
+ */
+#include "testutil.h"
+
+#include <json-c/json.h>
+#include <libgen.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kreview/llm.h"
+#include "kreview/log.h"
+
+#define KEY "sk-mock-SECRET-4242"
+
+static pid_t mock_pid;
+static int mock_port;
+static char *tmpdir;
+static char log_path[4096];
+
+static const char *const dialects[] = { "openai", "anthropic", "gemini" };
+
+struct outcome {
+	int ret;
+	enum llm_class cls;
+	size_t nr_attempts;
+	struct llm_attempt attempts[16];
+	struct strbuf text, error;
+	struct llm_usage usage;
+	double cost;
+	char *request_id;
+	char endpoint[64];
+	enum llm_stop stop;
+	bool done;
+};
+
+static void out_init(struct outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	strbuf_init(&o->text, 0);
+	strbuf_init(&o->error, 0);
+}
+
+static void out_release(struct outcome *o)
+{
+	strbuf_release(&o->text);
+	strbuf_release(&o->error);
+	free(o->request_id);
+}
+
+static void on_done(struct llm_result *r, void *data)
+{
+	struct outcome *o = data;
+
+	o->done = true;
+	o->ret = r->ret;
+	o->cls = r->cls;
+	o->nr_attempts = r->nr_attempts;
+	for (size_t i = 0; i < r->nr_attempts && i < 16; i++)
+		o->attempts[i] = r->attempts[i];
+	llm_turn_text(&o->text, &r->resp.message);
+	strbuf_addbuf(&o->error, &r->error);
+	o->usage = r->resp.usage;
+	o->cost = r->cost;
+	o->stop = r->resp.stop;
+	if (r->resp.request_id)
+		o->request_id = xstrdup(r->resp.request_id);
+	snprintf(o->endpoint, sizeof(o->endpoint), "%s",
+		 r->endpoint ? r->endpoint : "");
+}
+
+static int setup(void **state)
+{
+	char exe[4096], portfile[4096];
+	ssize_t n;
+	const char *keep = getenv("LLM_TEST_KEEP_DIR");
+
+	(void)state;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	assert_true(n > 0);
+	exe[n] = '\0';
+	tmpdir = test_mkdtemp();
+	snprintf(portfile, sizeof(portfile), "%s/port", tmpdir);
+	snprintf(log_path, sizeof(log_path), "%s/requests.jsonl",
+		 keep ? keep : tmpdir);
+	unlink(log_path);
+	mock_pid = fork();
+	assert_true(mock_pid >= 0);
+	if (mock_pid == 0) {
+		char mock[4096];
+
+		snprintf(mock, sizeof(mock), "%s/mockllm", dirname(exe));
+		execl(mock, "mockllm", "--dir", KREVIEW_SRCDIR "/tests/mockllm",
+		      "--port-file", portfile, "--log", log_path, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 500; i++) {
+		struct strbuf sb = STRBUF_INIT;
+
+		if (strbuf_read_file(&sb, portfile, 64) == 0) {
+			strbuf_trim(&sb);
+			assert_int_equal(parse_int(&mock_port, sb.buf, 1, 65535),
+					 0);
+			strbuf_release(&sb);
+			break;
+		}
+		strbuf_release(&sb);
+		usleep(10000);
+	}
+	assert_true(mock_port > 0);
+	setenv("KREVIEW_MOCK_KEY", KEY, 1);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	if (mock_pid > 0) {
+		kill(mock_pid, SIGTERM);
+		waitpid(mock_pid, NULL, 0);
+	}
+	test_rmtree(tmpdir);
+	free(tmpdir);
+	return 0;
+}
+
+/* An endpoint on the mock; the strings live in static buffers. */
+static void mock_ep(struct llm_endpoint *ep, const char *name,
+		    const char *dialect)
+{
+	static char url[3][128], nm[8][64];
+	static unsigned k;
+	enum llm_dialect d;
+
+	memset(ep, 0, sizeof(*ep));
+	assert_int_equal(llm_dialect_parse(&d, dialect), 0);
+	snprintf(url[d], sizeof(url[d]), "http://127.0.0.1:%d%s", mock_port,
+		 d == LLM_DIALECT_OPENAI ? "/v1" : "");
+	k = (k + 1) % 8;
+	snprintf(nm[k], sizeof(nm[k]), "%s", name);
+	ep->name = nm[k];
+	ep->dialect = d;
+	ep->url = url[d];
+	ep->model = (char *)"mock-model";
+	ep->key_env = (char *)"KREVIEW_MOCK_KEY";
+	ep->max_attempts = 4;
+	ep->timeout_ms = 5000;
+}
+
+static struct llm_engine *new_engine(double scale)
+{
+	struct llm_engine_opts opts = LLM_ENGINE_OPTS_INIT;
+	struct llm_engine *e;
+	struct strbuf err = STRBUF_INIT;
+
+	opts.delay_scale = scale;
+	opts.seed = 42;
+	opts.backoff_base_ms = 20;
+	opts.backoff_max_ms = 100;
+	assert_int_equal(llm_engine_new(&e, &opts, &err), 0);
+	strbuf_release(&err);
+	return e;
+}
+
+static void add_ep(struct llm_engine *e, const struct llm_endpoint *ep)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (llm_engine_add_endpoint(e, ep, &err))
+		fail_msg("add endpoint: %s", err.buf);
+	strbuf_release(&err);
+}
+
+static void simple_request(struct llm_request *r, const char *scenario)
+{
+	llm_request_add_system(r, "You review kernel patches.", true);
+	llm_request_add_user_text(r, "Say hello.");
+	r->max_tokens = 64;
+	r->mock_scenario = xstrdup(scenario);
+}
+
+/* Run one request on a fresh engine; 'tweak' may adjust the endpoint. */
+static void run_one(struct outcome *o, const char *dialect,
+		    const char *scenario, double scale,
+		    void (*tweak)(struct llm_endpoint *))
+{
+	struct llm_request r = LLM_REQUEST_INIT;
+	struct llm_endpoint ep;
+	struct llm_engine *e = new_engine(scale);
+	struct strbuf err = STRBUF_INIT;
+
+	mock_ep(&ep, "mock", dialect);
+	if (tweak)
+		tweak(&ep);
+	add_ep(e, &ep);
+	simple_request(&r, scenario);
+	out_init(o);
+	assert_int_equal(llm_engine_submit(e, "mock", &r, on_done, o, &err), 0);
+	assert_int_equal(llm_engine_run(e), 0);
+	assert_true(o->done);
+	llm_engine_free(e);
+	llm_request_release(&r);
+	strbuf_release(&err);
+}
+
+/* The logged requests of 'selector' in 'dialect', oldest first. */
+static size_t read_log(struct json_object **out, size_t max,
+		       const char *selector, const char *dialect)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t n = 0;
+	char *line, *save = NULL;
+
+	assert_int_equal(strbuf_read_file(&sb, log_path, 0), 0);
+	for (line = strtok_r(sb.buf, "\n", &save); line && n < max;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct json_object *o = json_tokener_parse(line), *h, *s, *d;
+
+		assert_non_null(o);
+		json_object_object_get_ex(o, "headers", &h);
+		json_object_object_get_ex(o, "dialect", &d);
+		if (json_object_object_get_ex(h, "x-mock-scenario", &s) &&
+		    !strcmp(json_object_get_string(s), selector) &&
+		    !strcmp(json_object_get_string(d), dialect))
+			out[n++] = o;
+		else
+			json_object_put(o);
+	}
+	strbuf_release(&sb);
+	return n;
+}
+
+static const char *jfield(struct json_object *o, const char *a,
+			  const char *b)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, a, &v))
+		return NULL;
+	if (b && !json_object_object_get_ex(v, b, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static void put_all(struct json_object **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		json_object_put(v[i]);
+}
+
+/* ---- scenarios ---- */
+
+static void test_s01_ok(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(dialects); i++) {
+		struct outcome o;
+		struct json_object *log[4];
+		struct llm_request r = LLM_REQUEST_INIT;
+		struct llm_endpoint ep;
+		struct llm_http h;
+		struct strbuf err = STRBUF_INIT;
+		size_t n;
+
+		run_one(&o, dialects[i], "s01-ok", 1, NULL);
+		assert_int_equal(o.ret, 0);
+		assert_string_equal(o.text.buf, "Hello from the mock.");
+		assert_int_equal(o.nr_attempts, 1);
+		assert_int_equal(o.attempts[0].status, 200);
+		assert_string_equal(o.request_id,
+				    i == 2 ? "r-ok1" : "req-ok-1");
+		assert_string_equal(o.attempts[0].request_id,
+				    i == 2 ? "r-ok1" : "req-ok-1");
+
+		/* the request sent is exactly what the encoder builds */
+		n = read_log(log, 4, "s01-ok", dialects[i]);
+		assert_int_equal(n, 1);
+		mock_ep(&ep, "mock", dialects[i]);
+		simple_request(&r, "s01-ok");
+		llm_http_init(&h);
+		assert_int_equal(llm_encode(&h, &ep, KEY, &r, &err), 0);
+		assert_string_equal(jfield(log[0], "body", NULL), h.body.buf);
+		assert_string_equal(jfield(log[0], "method", NULL), "POST");
+		assert_non_null(strstr(h.url, jfield(log[0], "path", NULL)));
+		assert_string_equal(jfield(log[0], "headers", "content-type"),
+				    "application/json");
+		assert_non_null(strstr(jfield(log[0], "headers", "user-agent"),
+				       "kreview/"));
+		if (i == 0)
+			assert_string_equal(jfield(log[0], "headers",
+						   "authorization"),
+					    "Bearer " KEY);
+		if (i == 1) {
+			assert_string_equal(jfield(log[0], "headers",
+						   "x-api-key"), KEY);
+			assert_string_equal(jfield(log[0], "headers",
+						   "anthropic-version"),
+					    "2023-06-01");
+		}
+		if (i == 2)
+			assert_string_equal(jfield(log[0], "headers",
+						   "x-goog-api-key"), KEY);
+		assert_null(strstr(o.error.buf, KEY));
+		put_all(log, n);
+		llm_http_release(&h);
+		llm_request_release(&r);
+		strbuf_release(&err);
+		out_release(&o);
+	}
+}
+
+static int tool_read_function(struct strbuf *out, const char *args, void *d)
+{
+	(void)d;
+	assert_non_null(strstr(args, "io_recv"));
+	strbuf_addstr(out, "static int io_recv(struct io_kiocb *req) { }");
+	return 0;
+}
+
+struct conv_out {
+	bool done;
+	int ret;
+	enum llm_class cls;
+	unsigned calls, repairs, tool_calls;
+	struct strbuf json, error;
+	struct llm_usage usage;
+};
+
+static void on_conv(struct llm_conv_result *r, void *data)
+{
+	struct conv_out *o = data;
+
+	o->done = true;
+	o->ret = r->ret;
+	o->cls = r->cls;
+	o->calls = r->calls;
+	o->repairs = r->repairs;
+	o->tool_calls = r->tool_calls;
+	strbuf_addbuf(&o->json, &r->json);
+	strbuf_addbuf(&o->error, &r->error);
+	o->usage = r->usage;
+}
+
+static const char *findings_schema =
+	"{\"type\":\"object\",\"required\":[\"findings\"],\"properties\":{"
+	"\"findings\":{\"type\":\"array\",\"items\":{\"type\":\"object\","
+	"\"required\":[\"file\",\"line\",\"severity\"],"
+	"\"additionalProperties\":false,\"properties\":{\"file\":{\"type\":"
+	"\"string\"},\"line\":{\"type\":\"integer\",\"minimum\":1},"
+	"\"severity\":{\"enum\":[\"critical\",\"high\",\"medium\","
+	"\"low\"]}}}}}}";
+
+static void run_conv(struct conv_out *o, const char *dialect,
+		     const char *scenario, bool tools)
+{
+	struct llm_request r = LLM_REQUEST_INIT;
+	struct llm_endpoint ep;
+	struct llm_engine *e = new_engine(1);
+	struct llm_conv *c;
+	struct strbuf err = STRBUF_INIT;
+
+	mock_ep(&ep, "mock", dialect);
+	add_ep(e, &ep);
+	simple_request(&r, scenario);
+	llm_request_set_schema(&r, "findings", findings_schema);
+	memset(o, 0, sizeof(*o));
+	strbuf_init(&o->json, 0);
+	strbuf_init(&o->error, 0);
+	assert_int_equal(llm_conv_new(&c, e, "mock", &r, NULL, on_conv, o,
+				      &err),
+			 0);
+	if (tools)
+		llm_conv_add_tool(c, "read_function", "Read one function",
+				  "{\"type\":\"object\",\"properties\":{"
+				  "\"path\":{\"type\":\"string\"},\"name\":{"
+				  "\"type\":\"string\"}},\"required\":[\"path\","
+				  "\"name\"]}",
+				  tool_read_function, NULL);
+	assert_int_equal(llm_conv_start(c, &err), 0);
+	assert_int_equal(llm_engine_run(e), 0);
+	assert_true(o->done);
+	llm_engine_free(e);
+	strbuf_release(&err);
+}
+
+static void conv_release(struct conv_out *o)
+{
+	strbuf_release(&o->json);
+	strbuf_release(&o->error);
+}
+
+static void test_s02_tool_loop(void **state)
+{
+	static const char *const second[] = {
+		/* openai: the tool message right after the assistant call */
+		"\"tool_calls\":[{\"id\":\"call_7\",\"type\":\"function\","
+		"\"function\":{\"name\":\"read_function\",\"arguments\":"
+		"\"{\\\"path\\\": \\\"io_uring/net.c\\\", \\\"name\\\": "
+		"\\\"io_recv\\\"}\"}}]},{\"role\":\"tool\",\"tool_call_id\":"
+		"\"call_7\",\"content\":\"static int io_recv(struct io_kiocb "
+		"*req) { }\"}]",
+		/* anthropic: tool_result first in the next user turn */
+		"{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\","
+		"\"tool_use_id\":\"toolu_1\",\"content\":\"static int "
+		"io_recv(struct io_kiocb *req) { }\",\"is_error\":false}]}]",
+		/* gemini: signature replayed byte for byte */
+		"{\"role\":\"model\",\"parts\":[{\"functionCall\":{\"name\":"
+		"\"read_function\",\"args\":{\"path\":\"io_uring/net.c\","
+		"\"name\":\"io_recv\"}},\"thoughtSignature\":"
+		"\"Zm9vL2Jhcis9PQ==\"}]},{\"role\":\"user\",\"parts\":[{"
+		"\"functionResponse\":{\"name\":\"read_function\",\"response\":"
+		"{\"content\":\"static int io_recv(struct io_kiocb *req) { }\"}}}"
+		"]}]",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(dialects); i++) {
+		struct conv_out o;
+		struct json_object *log[4];
+		size_t n;
+
+		run_conv(&o, dialects[i], "s02-tool", true);
+		if (o.ret)
+			fail_msg("%s: %s", dialects[i], o.error.buf);
+		assert_int_equal(o.calls, 2);
+		assert_int_equal(o.tool_calls, 1);
+		assert_string_equal(o.json.buf,
+				    "{\"findings\":[{\"file\":\"io_uring/net.c\","
+				    "\"line\":812,\"severity\":\"high\"}]}");
+		n = read_log(log, 4, "s02-tool", dialects[i]);
+		assert_int_equal(n, 2);
+		if (!strstr(jfield(log[1], "body", NULL), second[i]))
+			fail_msg("%s second request lacks the tool result:\n%s",
+				 dialects[i], jfield(log[1], "body", NULL));
+		put_all(log, n);
+		conv_release(&o);
+	}
+}
+
+static void test_s03_structured(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(dialects); i++) {
+		struct conv_out o;
+		struct json_object *log[4];
+		size_t n;
+
+		run_conv(&o, dialects[i], "s03-fence", false);
+		assert_int_equal(o.ret, 0);
+		assert_int_equal(o.calls, 1);
+		assert_non_null(strstr(o.json.buf, "\"line\":812"));
+		conv_release(&o);
+
+		run_conv(&o, dialects[i], "s03-invalid", false);
+		assert_int_equal(o.ret, 0);
+		assert_int_equal(o.calls, 2);
+		assert_int_equal(o.repairs, 1);
+		n = read_log(log, 4, "s03-invalid", dialects[i]);
+		assert_int_equal(n, 2);
+		assert_non_null(strstr(jfield(log[1], "body", NULL),
+				       "Your answer is not valid: "
+				       "$.findings[0].line: expected integer, "
+				       "got string"));
+		put_all(log, n);
+		conv_release(&o);
+
+		run_conv(&o, dialects[i], "s03-invalid-twice", false);
+		assert_int_equal(o.ret, -EPROTO);
+		assert_int_equal(o.cls, LLM_CLASS_BAD_OUTPUT);
+		assert_int_equal(o.calls, 2);
+		assert_non_null(strstr(o.error.buf, "does not match the schema"));
+		conv_release(&o);
+
+		run_conv(&o, dialects[i], "s04-refusal", false);
+		assert_int_equal(o.ret, -EPROTO);
+		assert_int_equal(o.calls, 1);
+		assert_non_null(strstr(o.error.buf, "refused"));
+		conv_release(&o);
+
+		run_conv(&o, dialects[i], "s05-length", false);
+		assert_int_equal(o.ret, -EPROTO);
+		assert_int_equal(o.calls, 1);
+		assert_non_null(strstr(o.error.buf, "truncated"));
+		conv_release(&o);
+	}
+}
+
+static void test_s06_rate_limit(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(dialects); i++) {
+		struct outcome o;
+		int64_t t0 = time_mono_ms();
+
+		/* retry-after-ms wins over retry-after: 30 */
+		run_one(&o, dialects[i], "s06-retry-after-ms", 1, NULL);
+		assert_int_equal(o.ret, 0);
+		assert_int_equal(o.nr_attempts, 2);
+		assert_int_equal(o.attempts[0].status, 429);
+		assert_int_equal(o.attempts[0].cls, LLM_CLASS_RATE_LIMIT);
+		assert_int_equal(o.attempts[0].delay_ms, 300);
+		assert_true(time_mono_ms() - t0 >= 300);
+		out_release(&o);
+
+		/* seconds, scaled down 10x for speed; recorded unscaled */
+		run_one(&o, dialects[i], "s06-retry-after", 0.1, NULL);
+		assert_int_equal(o.ret, 0);
+		assert_int_equal(o.attempts[0].delay_ms, 1000);
+		out_release(&o);
+
+		/* an HTTP date in the past: retry at once */
+		run_one(&o, dialects[i], "s06-date", 1, NULL);
+		assert_int_equal(o.ret, 0);
+		assert_int_equal(o.nr_attempts, 2);
+		assert_int_equal(o.attempts[0].delay_ms, 0);
+		out_release(&o);
+	}
+	{
+		struct outcome o;
+		int64_t t0 = time_mono_ms();
+
+		/* retry-after: 1 at full scale waits a full second */
+		run_one(&o, "openai", "s06-retry-after#full", 1, NULL);
+		assert_int_equal(o.ret, 0);
+		assert_true(time_mono_ms() - t0 >= 1000);
+		out_release(&o);
+
+		/* no retry header: the reset header gives the delay */
+		run_one(&o, "openai", "s06-reset", 1, NULL);
+		assert_int_equal(o.ret, 0);
+		assert_int_equal(o.attempts[0].delay_ms, 400);
+		out_release(&o);
+		run_one(&o, "anthropic", "s06-reset", 0.1, NULL);
+		assert_int_equal(o.ret, 0);
+		assert_true(o.attempts[0].delay_ms >= 0 &&
+			    o.attempts[0].delay_ms <= 1000);
+		out_release(&o);
+	}
+}
+
+static void test_s07_gemini(void **state)
+{
+	struct outcome o;
+
+	(void)state;
+	run_one(&o, "gemini", "s07-retryinfo", 0.1, NULL);
+	assert_int_equal(o.ret, 0);
+	assert_int_equal(o.nr_attempts, 2);
+	assert_int_equal(o.attempts[0].delay_ms, 1500);
+	out_release(&o);
+
+	run_one(&o, "gemini", "s07-daily", 0.1, NULL);
+	assert_int_equal(o.ret, -EPERM);
+	assert_int_equal(o.cls, LLM_CLASS_DAILY_QUOTA);
+	assert_int_equal(o.nr_attempts, 1);
+	out_release(&o);
+}
+
+static void test_transient(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(dialects); i++) {
+		struct outcome o;
+
+		run_one(&o, dialects[i], "s08-overload", 1, NULL);
+		assert_int_equal(o.ret, 0);
+		assert_int_equal(o.nr_attempts, 2);
+		assert_int_equal(o.attempts[0].cls, LLM_CLASS_OVERLOAD);
+		assert_true(o.attempts[0].delay_ms >= 0 &&
+			    o.attempts[0].delay_ms <= 20);
+		out_release(&o);
+
+		run_one(&o, dialects[i], "s12-noretry", 1, NULL);
+		assert_int_equal(o.nr_attempts, 1);
+		assert_int_equal(o.cls, LLM_CLASS_SERVER);
+		assert_true(o.ret < 0);
+		out_release(&o);
+
+		run_one(&o, dialects[i], "s13-html502", 1, NULL);
+		assert_int_equal(o.ret, 0);
+		assert_int_equal(o.nr_attempts, 2);
+		assert_int_equal(o.attempts[0].status, 502);
+		assert_int_equal(o.attempts[0].cls, LLM_CLASS_SERVER);
+		out_release(&o);
+
+		run_one(&o, dialects[i], "s16-500-then-ok", 1, NULL);
+		assert_int_equal(o.ret, 0);
+		assert_int_equal(o.nr_attempts, 2);
+		assert_int_equal(o.attempts[0].status, 500);
+		assert_int_equal(o.attempts[1].status, 200);
+		if (i < 2)
+			assert_string_equal(o.attempts[1].request_id,
+					    "req-second");
+		out_release(&o);
+
+		run_one(&o, dialects[i], "s18-truncated", 1, NULL);
+		assert_int_equal(o.ret, 0);
+		assert_int_equal(o.nr_attempts, 2);
+		assert_int_equal(o.attempts[0].cls, LLM_CLASS_SERVER);
+		out_release(&o);
+
+		run_one(&o, dialects[i], "s19-chunks", 1, NULL);
+		assert_int_equal(o.ret, 0);
+		assert_string_equal(o.text.buf, "Hello from the mock.");
+		out_release(&o);
+	}
+}
+
+static void small_cap(struct llm_endpoint *ep)
+{
+	ep->max_response_bytes = 65536;
+}
+
+static void short_timeout(struct llm_endpoint *ep)
+{
+	ep->timeout_ms = 300;
+	ep->max_attempts = 2;
+}
+
+static void test_terminal(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(dialects); i++) {
+		struct outcome o;
+
+		run_one(&o, dialects[i], "s17-big", 1, small_cap);
+		assert_int_equal(o.ret, -E2BIG);
+		assert_int_equal(o.cls, LLM_CLASS_LOCAL);
+		assert_int_equal(o.nr_attempts, 1);
+		assert_non_null(strstr(o.error.buf, "larger than 65536"));
+		out_release(&o);
+
+		run_one(&o, dialects[i], "s18-malformed", 1, NULL);
+		assert_int_equal(o.ret, -EPROTO);
+		assert_int_equal(o.cls, LLM_CLASS_BAD_OUTPUT);
+		assert_int_equal(o.nr_attempts, 1);
+		out_release(&o);
+
+		run_one(&o, dialects[i], "s10-context", 1, NULL);
+		assert_int_equal(o.ret, -E2BIG);
+		assert_int_equal(o.cls, LLM_CLASS_CONTEXT);
+		assert_int_equal(o.nr_attempts, 1);
+		out_release(&o);
+
+		run_one(&o, dialects[i], "s14-stall", 1, short_timeout);
+		assert_int_equal(o.ret, -ETIMEDOUT);
+		assert_int_equal(o.cls, LLM_CLASS_TIMEOUT);
+		assert_int_equal(o.nr_attempts, 2);
+		out_release(&o);
+	}
+	{
+		struct outcome o;
+
+		run_one(&o, "openai", "s10-context-vllm", 1, NULL);
+		assert_int_equal(o.cls, LLM_CLASS_CONTEXT);
+		out_release(&o);
+		run_one(&o, "openai", "s11-quota", 1, NULL);
+		assert_int_equal(o.ret, -EPERM);
+		assert_int_equal(o.cls, LLM_CLASS_QUOTA);
+		assert_int_equal(o.nr_attempts, 1);
+		out_release(&o);
+	}
+}
+
+static void test_s11_spend_disables(void **state)
+{
+	struct llm_request r = LLM_REQUEST_INIT;
+	struct llm_endpoint ep;
+	struct llm_engine *e = new_engine(1);
+	struct outcome a, b;
+	struct strbuf err = STRBUF_INIT;
+
+	(void)state;
+	mock_ep(&ep, "mock", "anthropic");
+	add_ep(e, &ep);
+	simple_request(&r, "s11-spend");
+	out_init(&a);
+	out_init(&b);
+	assert_int_equal(llm_engine_submit(e, "mock", &r, on_done, &a, &err), 0);
+	assert_int_equal(llm_engine_run(e), 0);
+	assert_int_equal(a.cls, LLM_CLASS_SPEND_LIMIT);
+	assert_int_equal(a.ret, -EPERM);
+	assert_int_equal(a.nr_attempts, 1);
+	/* the endpoint is now disabled: no request leaves */
+	assert_int_equal(llm_engine_submit(e, "mock", &r, on_done, &b, &err), 0);
+	assert_int_equal(llm_engine_run(e), 0);
+	assert_int_equal(b.cls, LLM_CLASS_SPEND_LIMIT);
+	assert_int_equal(b.nr_attempts, 0);
+	out_release(&a);
+	out_release(&b);
+	llm_engine_free(e);
+	llm_request_release(&r);
+	strbuf_release(&err);
+}
+
+static void test_s15_usage(void **state)
+{
+	struct outcome o;
+	static const struct llm_usage want[3] = {
+		{ .in_uncached = 41200 - 38912, .cache_read = 38912, .out = 900,
+		  .reasoning = 512 },
+		{ .in_uncached = 310, .cache_write = 3000, .cache_write_1h = 1000,
+		  .cache_read = 40960, .out = 820 },
+		{ .in_uncached = 3200, .cache_read = 38000, .out = 1400,
+		  .reasoning = 500 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(dialects); i++) {
+		run_one(&o, dialects[i], "s15-usage", 1, NULL);
+		assert_int_equal(o.ret, 0);
+		assert_memory_equal(&o.usage, &want[i], sizeof(want[i]));
+		out_release(&o);
+	}
+}
+
+static void s24_ep(struct llm_endpoint *ep)
+{
+	(void)ep;
+}
+
+static void test_s24_hold(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct llm_request r = LLM_REQUEST_INIT;
+		struct llm_endpoint ep;
+		struct llm_engine *e = new_engine(1);
+		struct outcome a, b;
+		struct strbuf err = STRBUF_INIT;
+		int64_t t0;
+
+		mock_ep(&ep, "mock", dialects[i]);
+		s24_ep(&ep);
+		add_ep(e, &ep);
+		simple_request(&r, "s24-hold");
+		out_init(&a);
+		out_init(&b);
+		assert_int_equal(llm_engine_submit(e, "mock", &r, on_done, &a,
+						   &err), 0);
+		assert_int_equal(llm_engine_run(e), 0);
+		assert_int_equal(a.ret, 0);
+		t0 = time_mono_ms();
+		assert_int_equal(llm_engine_submit(e, "mock", &r, on_done, &b,
+						   &err), 0);
+		assert_int_equal(llm_engine_run(e), 0);
+		assert_int_equal(b.ret, 0);
+		assert_int_equal(b.nr_attempts, 1);
+		/* held until the reset instead of provoking a 429 */
+		assert_true(time_mono_ms() - t0 >= (i == 0 ? 950 : 900));
+		out_release(&a);
+		out_release(&b);
+		llm_engine_free(e);
+		llm_request_release(&r);
+		strbuf_release(&err);
+	}
+}
+
+static void test_concurrency_cap(void **state)
+{
+	struct llm_request r = LLM_REQUEST_INIT;
+	struct llm_endpoint ep;
+	struct llm_engine *e = new_engine(1);
+	struct outcome o[6];
+	struct strbuf err = STRBUF_INIT;
+	int64_t t0 = time_mono_ms(), dt;
+
+	(void)state;
+	mock_ep(&ep, "mock", "openai");
+	ep.concurrency = 2;
+	add_ep(e, &ep);
+	simple_request(&r, "bench");
+	for (int i = 0; i < 6; i++) {
+		out_init(&o[i]);
+		assert_int_equal(llm_engine_submit(e, "mock", &r, on_done,
+						   &o[i], &err), 0);
+	}
+	assert_int_equal(llm_engine_pending(e), 6);
+	assert_int_equal(llm_engine_run(e), 0);
+	dt = time_mono_ms() - t0;
+	/* 3 waves of 200 ms */
+	assert_true(dt >= 600);
+	assert_true(dt < 1500);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(o[i].ret, 0);
+		out_release(&o[i]);
+	}
+	llm_engine_free(e);
+	llm_request_release(&r);
+	strbuf_release(&err);
+}
+
+static void test_breaker_fallback(void **state)
+{
+	struct llm_request r = LLM_REQUEST_INIT;
+	struct llm_endpoint a, b;
+	struct llm_engine *e = new_engine(1);
+	struct outcome o;
+	struct strbuf err = STRBUF_INIT;
+
+	(void)state;
+	mock_ep(&a, "primary", "anthropic");
+	a.breaker_threshold = 2;
+	a.max_attempts = 6;
+	a.fallback = (char *)"backup";
+	add_ep(e, &a);
+	mock_ep(&b, "backup", "openai");
+	add_ep(e, &b);
+	/* anthropic always answers 529 there, openai answers 200 */
+	simple_request(&r, "s08-fallback");
+	out_init(&o);
+	assert_int_equal(llm_engine_submit(e, "primary", &r, on_done, &o,
+					   &err), 0);
+	assert_int_equal(llm_engine_run(e), 0);
+	/* two overloads open the breaker, then the backup answers */
+	assert_int_equal(o.ret, 0);
+	assert_int_equal(o.nr_attempts, 3);
+	assert_string_equal(o.attempts[0].endpoint, "primary");
+	assert_int_equal(o.attempts[0].cls, LLM_CLASS_OVERLOAD);
+	assert_string_equal(o.attempts[1].endpoint, "primary");
+	assert_string_equal(o.attempts[2].endpoint, "backup");
+	assert_string_equal(o.attempts[2].request_id, "req-backup");
+	assert_string_equal(o.endpoint, "backup");
+	out_release(&o);
+	llm_engine_free(e);
+	llm_request_release(&r);
+	strbuf_release(&err);
+}
+
+static void test_debug_log_redacts(void **state)
+{
+	struct outcome o;
+	enum log_level lvl = log_get_level();
+
+	(void)state;
+	/* curl verbose output goes to stderr; t0401 greps it for the key */
+	log_set_level(LOG_LVL_DEBUG);
+	run_one(&o, "openai", "s01-ok#debug", 1, NULL);
+	log_set_level(lvl);
+	assert_int_equal(o.ret, 0);
+	out_release(&o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_s01_ok),
+		cmocka_unit_test(test_s02_tool_loop),
+		cmocka_unit_test(test_s03_structured),
+		cmocka_unit_test(test_s06_rate_limit),
+		cmocka_unit_test(test_s07_gemini),
+		cmocka_unit_test(test_transient),
+		cmocka_unit_test(test_terminal),
+		cmocka_unit_test(test_s11_spend_disables),
+		cmocka_unit_test(test_s15_usage),
+		cmocka_unit_test(test_s24_hold),
+		cmocka_unit_test(test_concurrency_cap),
+		cmocka_unit_test(test_breaker_fallback),
+		cmocka_unit_test(test_debug_log_redacts),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
