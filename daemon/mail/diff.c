@@ -253,7 +253,7 @@ static int git_line_names(char **a_out, char **b_out, struct parser *p)
 
 		if (s[sp] != ' ')
 			continue;
-		if (s[sp + 1] == '"') {
+		if (sp + 1 < len && s[sp + 1] == '"') {
 			if (!unquote(&b, s + sp + 1, len - sp - 1)) {
 				ret = fail(p, "bad quoted file name");
 				goto out;

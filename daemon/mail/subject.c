@@ -264,9 +264,11 @@ void subject_parse(struct subject *out, const char *subject)
 	size_t pos, end, n;
 	bool reply;
 
-	subject_release(out);
-
-	/* Collapse whitespace, which also unfolds header continuations. */
+	/*
+	 * Collapse whitespace, which also unfolds header continuations.
+	 * 'subject' may point into 'out' (its old title), so copy it
+	 * before releasing 'out'.
+	 */
 	for (size_t i = 0; subject[i] && i < SUBJECT_MAX_LEN; i++) {
 		if (is_space((unsigned char)subject[i])) {
 			if (s.len && s.buf[s.len - 1] != ' ')
@@ -276,6 +278,7 @@ void subject_parse(struct subject *out, const char *subject)
 		}
 	}
 	strbuf_rtrim(&s);
+	subject_release(out);
 
 	pos = reply_prefix(s.buf, &reply);
 	out->reply = reply;

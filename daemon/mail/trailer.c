@@ -86,6 +86,9 @@ static bool match_trailer(struct match *m, const char *s, size_t len)
 {
 	size_t i = 0, tok, tok_end;
 
+	/* NUL bytes mean binary junk, and would cut the strings short. */
+	if (memchr(s, '\0', len))
+		return false;
 	while (i < len && is_blank(s[i]))
 		i++;
 	tok = i;

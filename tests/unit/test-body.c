@@ -230,8 +230,43 @@ static void test_quoted(void **state)
  */
 struct mail {
 	struct strbuf subject, body;
-	bool encoded;
+	bool encoded, qp;
 };
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Quoted-printable, enough for the few patches sent that way. */
+static void qp_decode(struct strbuf *sb)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	for (size_t i = 0; i < sb->len; i++) {
+		char c = sb->buf[i];
+
+		if (c == '=' && i + 1 < sb->len && sb->buf[i + 1] == '\n') {
+			i++;
+		} else if (c == '=' && i + 2 < sb->len &&
+			   hexval(sb->buf[i + 1]) >= 0 &&
+			   hexval(sb->buf[i + 2]) >= 0) {
+			strbuf_addch(&out, hexval(sb->buf[i + 1]) * 16 +
+						   hexval(sb->buf[i + 2]));
+			i += 2;
+		} else {
+			strbuf_addch(&out, c);
+		}
+	}
+	strbuf_release(sb);
+	*sb = out;
+}
 
 static void header_value(struct strbuf *out, const char *h, size_t len,
 			 const char *name)
@@ -278,8 +313,8 @@ static void mail_load(struct mail *m, const char *msg, size_t len)
 	header_value(&v, msg, hlen, "Content-Transfer-Encoding:");
 	strbuf_trim(&v);
 	strbuf_tolower(&v);
-	m->encoded = !strcmp(v.buf, "base64") ||
-		     !strcmp(v.buf, "quoted-printable");
+	m->encoded = !strcmp(v.buf, "base64");
+	m->qp = !strcmp(v.buf, "quoted-printable");
 	header_value(&v, msg, hlen, "Content-Type:");
 	strbuf_tolower(&v);
 	if (strstr(v.buf, "multipart/"))
@@ -300,6 +335,8 @@ static void mail_load(struct mail *m, const char *msg, size_t len)
 		strbuf_add(&m->body, p, (size_t)(e - p));
 		p = e;
 	}
+	if (m->qp && !m->encoded)
+		qp_decode(&m->body);
 out:
 	strbuf_release(&v);
 }
@@ -307,7 +344,7 @@ out:
 static void test_archive(void **state)
 {
 	struct strbuf mbox = STRBUF_INIT, err = STRBUF_INIT;
-	struct mail m = { STRBUF_INIT, STRBUF_INIT, false };
+	struct mail m = { STRBUF_INIT, STRBUF_INIT, false, false };
 	struct subject s = SUBJECT_INIT;
 	struct body b = BODY_INIT;
 	size_t n = 0, encoded = 0, with_diff = 0, replies_with_diff = 0;
@@ -402,7 +439,7 @@ static void test_archive(void **state)
 			}
 		}
 	}
-	print_message("%zu bodies, %zu encoded/multipart skipped, %zu "
+	print_message("%zu bodies, %zu base64/multipart skipped, %zu "
 		      "non-reply bodies with a diff (%zu replies with one), "
 		      "%zu parsed, %zu failed, %zu known corrupt, %zu only "
 		      "merge diffs; %zu files, %zu hunks, %zu with diffstat, "

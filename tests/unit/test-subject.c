@@ -242,6 +242,12 @@ static void test_reparse(void **state)
 	assert_true(s.rfc);
 	assert_int_equal(s.revision, 1);
 	assert_string_equal(s.title, "b");
+	/* Fuzzer find: parsing the struct's own title freed it first. */
+	subject_parse(&s, "[PATCH] Re: [PATCH v3] x");
+	subject_parse(&s, s.title);
+	assert_true(s.reply);
+	assert_int_equal(s.revision, 3);
+	assert_string_equal(s.title, "x");
 	subject_release(&s);
 	subject_release(&s);
 	subject_release(NULL);
