@@ -150,7 +150,8 @@ int cmd_maintainers(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "f:jt:ndh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:jt:ndh", longopts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'f':
 			file = optarg;
@@ -171,7 +172,8 @@ int cmd_maintainers(int argc, char **argv)
 			cmd_print_usage(cmd_find("maintainers"), stdout);
 			return 0;
 		default:
-			fprintf(stderr, "kreview: maintainers: bad option '%s'\n",
+			fprintf(stderr,
+				"kreview: maintainers: bad option '%s'\n",
 				argv[optind - 1]);
 			cmd_print_usage(cmd_find("maintainers"), stderr);
 			return 2;

@@ -486,8 +486,10 @@ static void finish_index(struct maint *m)
 	free(keys);
 
 	for (size_t i = 1; i < m->nr_sections; i++) {
-		const struct maint_section *a = &m->sections[m->by_title[i - 1]];
-		const struct maint_section *b = &m->sections[m->by_title[i]];
+		const struct maint_section *a, *b;
+
+		a = &m->sections[m->by_title[i - 1]];
+		b = &m->sections[m->by_title[i]];
 
 		if (*b->title && !strcmp(a->title, b->title))
 			add_diag(m, b->line,
@@ -638,7 +640,8 @@ int maint_parse(struct maint **out, const char *buf, size_t len,
 			crlf_noted = true;
 		}
 		if (llen > MAINT_MAX_LINE) {
-			add_diag(m, lineno, "line longer than %d bytes, ignoring",
+			add_diag(m, lineno,
+				 "line longer than %d bytes, ignoring",
 				 MAINT_MAX_LINE);
 			goto next;
 		}
@@ -960,9 +963,9 @@ static void find_candidates(unsigned char *cand, const struct maint *m,
 
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
+			const struct maint_lit *x = &m->lits[mid];
 
-			if (cmp_lit_key(m->lits[mid].lit, m->lits[mid].len, path,
-					l) < 0)
+			if (cmp_lit_key(x->lit, x->len, path, l) < 0)
 				lo = mid + 1;
 			else
 				hi = mid;
@@ -1097,8 +1100,9 @@ size_t maint_match_keywords(struct maint_matches *out,
 
 			if (hit[k])
 				continue;
-			hit[k] = re_match(m, kp->code, p, llen, in_patch ? 1 : 0,
-					  md, &out->regex_errors);
+			hit[k] = re_match(m, kp->code, p, llen,
+					  in_patch ? 1 : 0, md,
+					  &out->regex_errors);
 		}
 next:
 		p += llen;

@@ -92,7 +92,7 @@ struct maint_entry {
 struct maint_section {
 	const char *title;	/* "BTRFS FILE SYSTEM", "THE REST" */
 	unsigned int line;	/* line of the title (0: none, see diags) */
-	size_t index;		/* position among the sections, file order */
+	size_t index;		/* position in file order */
 	const struct maint_entry *entries; /* in file order */
 	size_t nr_entries;
 };
