@@ -348,6 +348,7 @@ static int mbox_finish(struct source *s, struct mbox *m,
 		source_err(err, "%s: empty message, skipped", s->where.buf);
 		return -EPROTO;
 	}
+	strbuf_setlen(&m->msg, len);
 	out->data = m->msg.buf;
 	out->len = len;
 	return 1;
