@@ -1,0 +1,92 @@
+/*
+ * Fuzz msg_parse(): the input is one raw mail message.  Besides not
+ * crashing, a successful parse must keep the invariants msg.h states:
+ * a non-empty Message-ID without spaces, a NUL-free UTF-8 body of
+ * 'body_len' bytes, a UTF-8 subject, References without duplicates or
+ * the message's own id, a lowercase sender address.  The subject is
+ * then parsed again with subject_parse(), as ingestion does, and so is
+ * the raw input taken as a subject line.
+ */
+#include "kreview/common.h"
+#include "kreview/msg.h"
+#include "kreview/strbuf.h"
+#include "kreview/subject.h"
+
+#include <ctype.h>
+#include <git2.h>
+#include <glib.h>
+#include <gmime/gmime.h>
+
+static void check(const struct msg *m)
+{
+	if (!m->msgid || !*m->msgid || strchr(m->msgid, ' '))
+		BUG("bad Message-ID '%s'", m->msgid ? m->msgid : "(null)");
+	if (!m->body || strlen(m->body) != m->body_len ||
+	    !g_utf8_validate(m->body, (gssize)m->body_len, NULL))
+		BUG("body is not %zu bytes of UTF-8", m->body_len);
+	if (!m->subject || !g_utf8_validate(m->subject, -1, NULL))
+		BUG("subject is not UTF-8");
+	if (!m->sender || !m->sender_name || !m->sender_addr || !m->author ||
+	    !m->to || !m->cc)
+		BUG("NULL address field");
+	for (const char *p = m->sender_addr; *p; p++)
+		if (isupper((unsigned char)*p))
+			BUG("sender address '%s' not lowercase", m->sender_addr);
+	if (m->refs_nr > MSG_MAX_REFS)
+		BUG("%zu references", m->refs_nr);
+	for (size_t i = 0; i < m->refs_nr; i++) {
+		if (!m->refs[i] || !*m->refs[i] ||
+		    !strcmp(m->refs[i], m->msgid))
+			BUG("bad reference %zu", i);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(m->refs[i], m->refs[j]))
+				BUG("duplicate reference '%s'", m->refs[i]);
+	}
+	if (m->in_reply_to && !strcmp(m->in_reply_to, m->msgid))
+		BUG("message replies to itself");
+	if (!m->subj.title)
+		BUG("no title");
+	if (m->subj.counter > m->subj.expected || m->subj.revision < 1)
+		BUG("counters %d/%d v%d", m->subj.counter, m->subj.expected,
+		    m->subj.revision);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static bool initialised;
+	struct strbuf warn = STRBUF_INIT;
+	struct subject s;
+	struct msg m;
+	char *text;
+	int r;
+
+	if (!initialised) {
+		g_mime_init();
+		git_libgit2_init();
+		initialised = true;
+	}
+	msg_init(&m);
+	r = msg_parse(&m, (const char *)data, size, &warn);
+	if (r == 0) {
+		check(&m);
+		(void)msg_is_bot(&m);
+		subject_init(&s);
+		subject_parse(&s, m.subject);
+		subject_release(&s);
+	} else if (r != -EPROTO && r != -E2BIG) {
+		BUG("msg_parse returned %d", r);
+	} else if (m.msgid || m.body) {
+		BUG("failed parse left output behind");
+	}
+	msg_release(&m);
+	strbuf_release(&warn);
+
+	text = xmemdupz(data, size);
+	subject_init(&s);
+	subject_parse(&s, text);
+	subject_release(&s);
+	free(text);
+	return 0;
+}
