@@ -300,6 +300,33 @@ void llm_endpoint_copy(struct llm_endpoint *dst, const struct llm_endpoint *src)
 int llm_endpoint_load_key(struct strbuf *out, const struct llm_endpoint *ep,
 			  struct strbuf *err);
 
+/* ---- the `endpoints:` config section (llm_config.c) ------------------ */
+
+struct yamlnode;
+
+/* All configured endpoints, in file order. */
+struct llm_config {
+	struct llm_endpoint *eps;
+	size_t nr;
+};
+
+/*
+ * config_parse_fn for the top-level key 'endpoints' (a sequence of
+ * mappings, keys documented in llm_config.c and kreview.yaml(5)).
+ * 'field' points at a 'struct llm_config *' member: it is set to a new
+ * llm_config, or NULL when the key is absent (local autodetection).
+ * Reports every problem as "FILE:LINE:COL: message" into 'err' and
+ * returns -EINVAL.  Duplicate names, unknown fallbacks, both key_env
+ * and key_file, and non-http(s) URLs are errors.
+ */
+int llm_config_parse(void *field, const struct yamlnode *node,
+		     struct strbuf *err);
+/* config_release_fn pairing with llm_config_parse(). */
+void llm_config_release(void *field);
+/* Borrowed endpoint by name, or NULL. */
+const struct llm_endpoint *llm_config_find(const struct llm_config *c,
+					   const char *name);
+
 /* ---- dialects: pure encode / decode / classify ----------------------- */
 
 /* One encoded HTTP request. */
