@@ -526,6 +526,12 @@ static uint32_t hash_name(const char *s, size_t len)
 		h ^= (unsigned char)s[i];
 		h *= 16777619u;
 	}
+	/* murmur3 finaliser: FNV's low bits cluster on similar names */
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
 	return h;
 }
 

@@ -37,8 +37,15 @@
  * Storage: names (one copy per distinct name) and paths live in 1 MiB
  * arenas, entries in one array, and a power-of-two open-addressing
  * hash of name -> newest entry with the entries of one name chained.  Lookups are
- * O(1) plus the number of definitions of that name.  See
- * bench/symindex.c for build time and memory on a kernel-sized tree.
+ * O(1) plus the number of definitions of that name.
+ *
+ * Speed (bench/symindex.c, synthetic kernel-shaped tree, no kernel tree
+ * being available offline: 55,000 .c/.h paths, 1.3 GiB of C, objects in
+ * memory): about 20 s single-threaded (~65 MiB/s: roughly half in the
+ * scanner and hash insertion, a third in libgit2 reading blobs), 8.5
+ * million definitions, about 520 MiB held by the index; lookups take
+ * well under a microsecond.  A real pack adds zlib inflation.  The
+ * index is built once per base tree and shared by all patches.
  *
  * An index is not changed by lookups and may be shared by readers on
  * several threads; symindex_add_text() needs exclusive access and
