@@ -989,12 +989,13 @@ size_t maint_match_path(struct maint_matches *out, const struct maint *m,
 	find_candidates(cand, m, path, flen);
 	for (size_t si = 0; si < m->nr_sections; si++) {
 		const struct maint_sec_priv *sp = &m->spriv[si];
-		const struct maint_pat *pats = m->pats + sp->first_pat;
+		const struct maint_pat *pats;
 		struct maint_match nm = { 0 };
 		bool excluded = false, hit = false;
 
-		if (!cand[si] && !sp->has_name)
+		if (!sp->nr_pats || (!cand[si] && !sp->has_name))
 			continue;
+		pats = m->pats + sp->first_pat;
 
 		for (size_t i = 0; i < sp->nr_pats; i++) {
 			if (pats[i].type == 'X' &&
