@@ -341,6 +341,53 @@ out:
 	strbuf_release(&v);
 }
 
+/*
+ * Compare with git itself: "git apply --numstat" on the same body must
+ * list the same files with the same added/removed counts.
+ */
+static void check_numstat(const char *dir, const struct strbuf *text,
+			  const struct body *b, const char *subject)
+{
+	struct strbuf path = STRBUF_INIT, cmd = STRBUF_INIT;
+	struct strbuf ours = STRBUF_INIT, theirs = STRBUF_INIT;
+	char line[4096];
+	FILE *f;
+
+	strbuf_addf(&path, "%s/body.patch", dir);
+	f = fopen(path.buf, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text->buf, 1, text->len, f), text->len);
+	assert_int_equal(fclose(f), 0);
+	strbuf_addf(&cmd, "git apply --numstat '%s'", path.buf);
+	f = popen(cmd.buf, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		strbuf_addstr(&theirs, line);
+	assert_int_equal(pclose(f), 0);
+
+	for (size_t i = 0; i < b->parsed.files_nr; i++) {
+		const struct diff_file *df = &b->parsed.files[i];
+		int a = 0, r = 0;
+
+		for (size_t k = 0; k < df->hunks_nr; k++) {
+			a += df->hunks[k].added;
+			r += df->hunks[k].removed;
+		}
+		if (df->binary)
+			strbuf_addf(&ours, "-\t-\t%s\n", diff_file_path(df));
+		else
+			strbuf_addf(&ours, "%d\t%d\t%s\n", a, r,
+				    diff_file_path(df));
+	}
+	if (strcmp(ours.buf, theirs.buf))
+		fail_msg("%s: numstat differs:\n%s---\n%s", subject, ours.buf,
+			 theirs.buf);
+	strbuf_release(&path);
+	strbuf_release(&cmd);
+	strbuf_release(&ours);
+	strbuf_release(&theirs);
+}
+
 static void test_archive(void **state)
 {
 	struct strbuf mbox = STRBUF_INIT, err = STRBUF_INIT;
@@ -353,6 +400,8 @@ static void test_archive(void **state)
 	/* a hand-edited hunk header: the hunk is one line short */
 	const char *corrupt = "Support IOSQE_CQE_SKIP_SUCCESS in io_uring";
 	FILE *f;
+	char *tmp = test_mkdtemp();
+	size_t numstat = 0;
 	int r;
 	char buf[65536];
 	size_t got;
@@ -414,6 +463,11 @@ static void test_archive(void **state)
 			continue;
 		}
 		parsed++;
+		/* git is slow to start: compare every 8th patch */
+		if (parsed % 8 == 1) {
+			check_numstat(tmp, &m.body, &b, m.subject.buf);
+			numstat++;
+		}
 		files += b.parsed.files_nr;
 		with_stat += b.diffstat != NULL;
 		with_trailers += b.trailers.nr > 0;
@@ -443,10 +497,11 @@ static void test_archive(void **state)
 		      "non-reply bodies with a diff (%zu replies with one), "
 		      "%zu parsed, %zu failed, %zu known corrupt, %zu only "
 		      "merge diffs; %zu files, %zu hunks, %zu with diffstat, "
-		      "%zu with trailers\n",
+		      "%zu with trailers; %zu compared with git apply "
+		      "--numstat\n",
 		      n, encoded, with_diff, replies_with_diff, parsed, failed,
 		      known_corrupt, merges, files, hunks, with_stat,
-		      with_trailers);
+		      with_trailers, numstat);
 	assert_int_equal(n, 2026);
 	assert_int_equal(failed, 0);
 	assert_int_equal(known_corrupt, 1);
@@ -457,6 +512,8 @@ static void test_archive(void **state)
 	strbuf_release(&m.body);
 	strbuf_release(&mbox);
 	strbuf_release(&err);
+	test_rmtree(tmp);
+	free(tmp);
 }
 
 int main(void)
