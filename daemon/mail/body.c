@@ -360,10 +360,12 @@ int body_split(struct body *out, const char *text, size_t len,
 			 * only merge diffs): guess the end from the last
 			 * signature line.
 			 */
-			for (size_t s = diff_start;
-			     (s = find_signature(text, len, s, false, &a)) < len;
-			     s = a)
+			for (size_t s = diff_start;; s = a) {
+				s = find_signature(text, len, s, false, &a);
+				if (s >= len)
+					break;
 				last = s;
+			}
 			out->diff = xmemdupz(text + diff_start,
 					     last - diff_start);
 			sig = last;

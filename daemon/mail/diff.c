@@ -125,6 +125,9 @@ KR_PRINTF(2, 3) static int fail(struct parser *p, const char *fmt, ...)
  */
 static size_t unquote(struct strbuf *out, const char *s, size_t len)
 {
+	static const char escapes[] = "abfnrtv\"\\";
+	static const char unescaped[] = "\a\b\f\n\r\t\v\"\\";
+	const char *esc;
 	size_t i = 1;
 
 	strbuf_reset(out);
@@ -140,28 +143,17 @@ static size_t unquote(struct strbuf *out, const char *s, size_t len)
 		if (i >= len)
 			return 0;
 		c = s[i++];
-		switch (c) {
-		case 'a': strbuf_addch(out, '\a'); break;
-		case 'b': strbuf_addch(out, '\b'); break;
-		case 'f': strbuf_addch(out, '\f'); break;
-		case 'n': strbuf_addch(out, '\n'); break;
-		case 'r': strbuf_addch(out, '\r'); break;
-		case 't': strbuf_addch(out, '\t'); break;
-		case 'v': strbuf_addch(out, '\v'); break;
-		case '"':
-		case '\\':
-			strbuf_addch(out, c);
-			break;
-		case '0': case '1': case '2': case '3':
-			if (i + 1 >= len || s[i] < '0' || s[i] > '7' ||
-			    s[i + 1] < '0' || s[i + 1] > '7')
-				return 0;
+		esc = c ? strchr(escapes, c) : NULL;
+		if (esc) {
+			strbuf_addch(out, unescaped[esc - escapes]);
+		} else if (c >= '0' && c <= '3' && i + 1 < len &&
+			   s[i] >= '0' && s[i] <= '7' && s[i + 1] >= '0' &&
+			   s[i + 1] <= '7') {
 			strbuf_addch(out, (char)(((c - '0') << 6) |
 						 ((s[i] - '0') << 3) |
 						 (s[i + 1] - '0')));
 			i += 2;
-			break;
-		default:
+		} else {
 			return 0;
 		}
 	}
@@ -399,8 +391,10 @@ static int parse_hunks(struct parser *p, struct diff_file *f)
  */
 static void skip_binary(struct parser *p)
 {
-	static const char b85[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				  "abcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~";
+	static const char b85[] = "0123456789"
+				  "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz"
+				  "!#$%&()*+-;<=>?@^_`{|}~";
 
 	while (!p->eof) {
 		const char *s = cur(p);
@@ -587,12 +581,14 @@ static int parse_git_file(struct parser *p)
 			f->status = DIFF_ADDED;
 			parse_mode(&f->new_mode, cur(p) + 14, end);
 		} else if (at(p, "rename from ") || at(p, "copy from ")) {
-			f->status = at(p, "rename") ? DIFF_RENAMED : DIFF_COPIED;
+			f->status = at(p, "rename") ? DIFF_RENAMED
+						    : DIFF_COPIED;
 			ret = extended_name(&f->old_path, p,
 					    at(p, "rename") ? "rename from "
 							    : "copy from ");
 		} else if (at(p, "rename to ") || at(p, "copy to ")) {
-			f->status = at(p, "rename") ? DIFF_RENAMED : DIFF_COPIED;
+			f->status = at(p, "rename") ? DIFF_RENAMED
+						    : DIFF_COPIED;
 			ret = extended_name(&f->new_path, p,
 					    at(p, "rename") ? "rename to "
 							    : "copy to ");

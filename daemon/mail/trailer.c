@@ -67,7 +67,8 @@ static size_t signature_start(const char *text, size_t len)
 	struct line ln;
 
 	for (size_t pos = 0; next_line(&ln, text, len, pos); pos = ln.next)
-		if (ln.end - ln.start == 3 && !memcmp(text + ln.start, "-- ", 3))
+		if (ln.end - ln.start == 3 &&
+		    !memcmp(text + ln.start, "-- ", 3))
 			return ln.start;
 	return len;
 }

@@ -49,9 +49,8 @@ struct diff_file {
 	int similarity;		     /* rename/copy similarity, or -1 */
 	bool binary;
 	size_t offset;		     /* byte offset of the file's header */
-	size_t length;		     /* bytes from 'offset' to the end of
-					the file's last line: header, hunks,
-					binary data */
+	/* Bytes from 'offset' to the end of the file's last line. */
+	size_t length;
 	struct diff_hunk *hunks;
 	size_t hunks_nr, hunks_alloc;
 };

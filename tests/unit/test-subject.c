@@ -55,8 +55,8 @@ static const struct row rows[] = {
 	  7, true, true, "PATCH|v3|2/7", "", "io_uring: fix foo" },
 	{ "[PATCH [net-next] v2 1/2] foo", false, false, false, true, 2, 1, 2,
 	  true, true, "PATCH|net-next|v2|1/2", "net-next", "foo" },
-	{ "[RFC][PATCH v2 1/3] x", false, true, false, true, 2, 1, 3, true, true,
-	  "RFC|PATCH|v2|1/3", "", "x" },
+	{ "[RFC][PATCH v2 1/3] x", false, true, false, true, 2, 1, 3, true,
+	  true, "RFC|PATCH|v2|1/3", "", "x" },
 	{ "Re: Re: [PATCH] foo", true, false, false, true, 1, 1, 1, false,
 	  false, "PATCH", "", "foo" },
 	{ "RE: [PATCH 2/3] foo", true, false, false, true, 1, 2, 3, false, true,
@@ -86,7 +86,8 @@ static const struct row rows[] = {
 	{ "[PATCH v2 1/2 foo", false, false, false, false, 1, 1, 1, false,
 	  false, "", "", "[PATCH v2 1/2 foo" },
 	{ "[PATCH\n v3 2/7] io_uring: fix\n\tfoo  bar", false, false, false,
-	  true, 3, 2, 7, true, true, "PATCH|v3|2/7", "", "io_uring: fix foo bar" },
+	  true, 3, 2, 7, true, true, "PATCH|v3|2/7", "",
+	  "io_uring: fix foo bar" },
 	{ "[PATCH 1/10000] foo", false, false, false, true, 1, 1, 1, false,
 	  false, "PATCH|1/10000", "1/10000", "foo" },
 	{ "[PATCH1/8] foo", false, false, false, true, 1, 1, 1, false, false,
@@ -113,8 +114,8 @@ static const struct row rows[] = {
 	{ "[patch liburing v2] man: fix IORING_REGISTER_RING_FDS docs", false,
 	  false, false, true, 2, 1, 1, true, false, "patch|liburing|v2",
 	  "liburing", "man: fix IORING_REGISTER_RING_FDS docs" },
-	{ "[for-next 0/3] simple sendzc cleanups", false, false, false, false, 1,
-	  0, 3, false, true, "for-next|0/3", "for-next",
+	{ "[for-next 0/3] simple sendzc cleanups", false, false, false, false,
+	  1, 0, 3, false, true, "for-next|0/3", "for-next",
 	  "simple sendzc cleanups" },
 	{ "[RFC liburing 0/5] IORING_OP_BIND/LISTEN support", false, true,
 	  false, false, 1, 0, 5, false, true, "RFC|liburing|0/5", "liburing",
@@ -168,10 +169,11 @@ static const struct row rows[] = {
 	  false, 1, 1, 1, false, false, "linux-next:master",
 	  "linux-next:master",
 	  "BUILD REGRESSION e31185ce00a96232308300008db193416ceb9769" },
-	{ "subscribe", false, false, false, false, 1, 1, 1, false, false, "", "",
-	  "subscribe" },
-	{ "[io-uring] WARNING in io_issue_sqe", false, false, false, false, 1, 1,
-	  1, false, false, "io-uring", "io-uring", "WARNING in io_issue_sqe" },
+	{ "subscribe", false, false, false, false, 1, 1, 1, false, false, "",
+	  "", "subscribe" },
+	{ "[io-uring] WARNING in io_issue_sqe", false, false, false, false, 1,
+	  1, 1, false, false, "io-uring", "io-uring",
+	  "WARNING in io_issue_sqe" },
 };
 
 static void join(struct strbuf *sb, char **v, size_t nr)
@@ -338,7 +340,8 @@ static void test_archive(void **state)
 	}
 	assert_int_equal(pclose(f), 0);
 	print_message("%zu subjects: %zu replies, %zu patch mails, %zu covers, "
-		      "%zu versioned\n", n, replies, patches, covers, versioned);
+		      "%zu versioned\n",
+		      n, replies, patches, covers, versioned);
 	assert_int_equal(n, 2027);
 	assert_true(replies > 1000);
 	assert_true(patches > 600);
