@@ -7,6 +7,7 @@
  * config_release() can free it whatever went wrong.
  */
 #include "kreview/config.h"
+#include "kreview/llm.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -866,6 +867,10 @@ const struct config_field config_schema[] = {
 	{CONFIG_F_MAPPING(struct kreview_config, ingest, "ingest",
 			  ingest_fields),
 	 .doc = "how incoming mail becomes series"},
+	{CONFIG_F_CUSTOM(struct kreview_config, endpoints, "endpoints",
+			 llm_config_parse, llm_config_release),
+	 .doc = "LLM endpoints: name, dialect, url, model, key_env or "
+		"key_file, limits, prices"},
 	{NULL}};
 
 /* Loading. */

@@ -33,6 +33,8 @@
 #include "kreview/strbuf.h"
 #include "kreview/yamlnode.h"
 
+struct llm_config;
+
 /* Value types the binder fills; the C storage each one needs. */
 
 /* CONFIG_STRLIST: a list of owned, non-empty strings. */
@@ -267,9 +269,11 @@ struct kreview_config {
 	/* Absolute; default <state_dir>/kreview.db. */
 	char *database;
 	struct config_ingest ingest;
+	/* LLM endpoints (llm.h); NULL when none are configured. */
+	struct llm_config *endpoints;
 	/*
 	 * Reserved, added by their modules through CONFIG_CUSTOM entries:
-	 * endpoints, review, lists, bugs, daemon.
+	 * review, lists, bugs, daemon.
 	 */
 };
 
