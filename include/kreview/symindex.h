@@ -41,11 +41,11 @@
  *
  * Speed (bench/symindex.c, synthetic kernel-shaped tree, no kernel tree
  * being available offline: 55,000 .c/.h paths, 1.3 GiB of C, objects in
- * memory): about 20 s single-threaded (~65 MiB/s: roughly half in the
+ * memory): about 12 s single-threaded (~110 MiB/s: roughly half in the
  * scanner and hash insertion, a third in libgit2 reading blobs), 8.5
- * million definitions, about 520 MiB held by the index; lookups take
- * well under a microsecond.  A real pack adds zlib inflation.  The
- * index is built once per base tree and shared by all patches.
+ * million definitions, about 520 MiB held by the index; a lookup takes
+ * under a microsecond.  A real pack adds zlib inflation.  The index is
+ * built once per base tree and shared by all patches.
  *
  * An index is not changed by lookups and may be shared by readers on
  * several threads; symindex_add_text() needs exclusive access and
