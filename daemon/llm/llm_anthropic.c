@@ -212,7 +212,8 @@ static int encode(struct llm_http *h, const struct llm_endpoint *ep,
 	if (llm_send_top_p(ep, req))
 		json_object_object_add(root, "top_p",
 				       llm_jnew_double(req->sampling.top_p));
-	json_object_object_add(root, "stream", json_object_new_boolean(0));
+	json_object_object_add(root, "stream",
+			       json_object_new_boolean(llm_endpoint_streams(ep)));
 
 	h->url = llm_url_join(ep->url, "/v1/messages");
 	llm_http_common_headers(h, ep, req);

@@ -27,6 +27,10 @@
  *       send_seed: true
  *       max_tokens: 4096         # default output cap
  *       anthropic_version: 2023-06-01
+ *       stream: true             # SSE; default true for anthropic only
+ *       idle_timeout: 2m         # streams: fail when no byte comes
+ *       health_probe: false      # poll <root>/health until 200 first
+ *       health_timeout: 5m       # how long to wait for readiness
  */
 #include "kreview/common.h"
 #include "kreview/config.h"
@@ -54,10 +58,17 @@ struct ep_yaml {
 	bool send_temperature, send_seed;
 	int max_tokens;
 	char *anthropic_version;
+	int stream;
+	int64_t idle_timeout_ms;
+	bool health_probe;
+	int64_t health_timeout_ms;
 };
 
 static const char *const dialect_names[] = { "openai", "anthropic", "gemini",
 					     NULL };
+/* index order is enum llm_stream_mode */
+static const char *const stream_names[] = { "default", "true", "false",
+					    NULL };
 static const char *const maxf_names[] = { "max_completion_tokens",
 					  "max_tokens", NULL };
 
@@ -133,6 +144,17 @@ static const struct config_field ep_fields[] = {
 	  .max = 10000000, .def_int = 4096, .doc = "default output cap" },
 	{ CONFIG_F_STRING(struct ep_yaml, anthropic_version,
 			  "anthropic_version") },
+	{ CONFIG_F_ENUM(struct ep_yaml, stream, "stream", stream_names),
+	  .doc = "ask for a streamed (SSE) response; default: anthropic only" },
+	{ CONFIG_F_DURATION(struct ep_yaml, idle_timeout_ms, "idle_timeout"),
+	  .min = 1000, .max = 3600000, .def_int = 120000,
+	  .doc = "streams: fail the attempt when no byte arrives this long" },
+	{ CONFIG_F_BOOL(struct ep_yaml, health_probe, "health_probe"),
+	  .doc = "poll GET <root>/health until 200 before the first request" },
+	{ CONFIG_F_DURATION(struct ep_yaml, health_timeout_ms,
+			    "health_timeout"),
+	  .min = 1000, .max = 86400000, .def_int = 300000,
+	  .doc = "how long to wait for a loading server to get ready" },
 	{ NULL }
 };
 
@@ -181,6 +203,10 @@ static void to_endpoint(struct llm_endpoint *ep, struct ep_yaml *y)
 	ep->default_max_tokens = (uint32_t)y->max_tokens;
 	ep->anthropic_version = y->anthropic_version;
 	y->anthropic_version = NULL;
+	ep->stream = (enum llm_stream_mode)y->stream;
+	ep->idle_timeout_ms = y->idle_timeout_ms;
+	ep->health_probe = y->health_probe;
+	ep->health_timeout_ms = y->health_timeout_ms;
 }
 
 /* A header name or value must not smuggle a line break. */

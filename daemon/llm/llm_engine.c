@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "kreview/common.h"
+#include "kreview/llm_sse.h"
 #include "kreview/log.h"
 #include "llm_priv.h"
 
@@ -25,6 +26,11 @@
 #define DEF_MAX_RESPONSE (8u << 20)
 #define DEF_BREAKER_THRESHOLD 5
 #define DEF_BREAKER_COOLDOWN_MS 30000
+#define DEF_IDLE_TIMEOUT_MS 120000
+#define DEF_HEALTH_TIMEOUT_MS 300000
+#define HEALTH_RETRY_MS 500
+/* prompt_truncated: estimate floor and "far below" ratio (half) */
+#define TRUNC_MIN_EST 256
 #define POLL_CAP_MS 1000
 
 struct bucket {
@@ -57,6 +63,12 @@ struct call {
 	bool fell_back;
 	bool running;
 	bool over_cap;
+	/* body handling of this attempt, chosen at its first byte */
+	enum { BODY_UNKNOWN, BODY_BUFFER, BODY_SSE } body_mode;
+	size_t received;
+	struct llm_stream *stream;
+	int stream_ret;		/* what stopped the stream early, or 0 */
+	struct strbuf stream_err;
 	unsigned attempt;	/* attempts on the current endpoint */
 	int64_t due_ms;
 	int64_t start_ms, attempt_ms;
@@ -197,6 +209,8 @@ static void call_free(struct call *c)
 	curl_slist_free_all(c->hdrs);
 	llm_http_release(&c->http);
 	strbuf_release(&c->body);
+	llm_stream_free(c->stream);
+	strbuf_release(&c->stream_err);
 	llm_result_release(&c->res);
 	free(c);
 }
@@ -276,6 +290,10 @@ int llm_engine_add_endpoint(struct llm_engine *e, const struct llm_endpoint *ep,
 		s->cfg.breaker_threshold = DEF_BREAKER_THRESHOLD;
 	if (!s->cfg.breaker_cooldown_ms)
 		s->cfg.breaker_cooldown_ms = DEF_BREAKER_COOLDOWN_MS;
+	if (!s->cfg.idle_timeout_ms)
+		s->cfg.idle_timeout_ms = DEF_IDLE_TIMEOUT_MS;
+	if (!s->cfg.health_timeout_ms)
+		s->cfg.health_timeout_ms = DEF_HEALTH_TIMEOUT_MS;
 	bucket_setup(&s->req, ep->rpm, now);
 	bucket_setup(&s->itok, ep->itpm, now);
 	bucket_setup(&s->otok, ep->otpm, now);
@@ -313,14 +331,56 @@ void llm_engine_usage_reset(struct llm_engine *e)
 
 /* ---- per-call transfer setup ---- */
 
+/*
+ * A 2xx answer labelled text/event-stream is framed as it arrives;
+ * anything else (error bodies, servers that ignore "stream") is
+ * buffered and decoded whole.
+ */
+static void choose_body_mode(struct call *c)
+{
+	long status = 0;
+	char *ct = NULL;
+
+	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(c->easy, CURLINFO_CONTENT_TYPE, &ct);
+	c->body_mode = BODY_BUFFER;
+	if (status >= 200 && status < 300 && ct &&
+	    llm_contains(ct, "text/event-stream")) {
+		c->body_mode = BODY_SSE;
+		llm_stream_free(c->stream);
+		llm_stream_new(&c->stream, c->ep->cfg.dialect,
+			       c->ep->cfg.max_response_bytes);
+	}
+}
+
 static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *data)
 {
 	struct call *c = data;
 	size_t n = size * nmemb;
+	int ret;
 
-	if (strbuf_add_checked(&c->body, ptr, n) < 0) {
+	if (c->body_mode == BODY_UNKNOWN)
+		choose_body_mode(c);
+	if (c->body_mode == BODY_BUFFER) {
+		if (strbuf_add_checked(&c->body, ptr, n) < 0) {
+			c->over_cap = true;
+			return 0; /* CURLE_WRITE_ERROR */
+		}
+		return n;
+	}
+	if (n > c->ep->cfg.max_response_bytes - c->received) {
 		c->over_cap = true;
-		return 0; /* CURLE_WRITE_ERROR */
+		return 0;
+	}
+	c->received += n;
+	ret = llm_stream_feed(c->stream, ptr, n, &c->stream_err);
+	if (ret == -E2BIG) {
+		c->over_cap = true;
+		return 0;
+	}
+	if (ret < 0) {
+		c->stream_ret = ret;
+		return 0;
 	}
 	return n;
 }
@@ -447,6 +507,14 @@ static int call_prepare(struct call *c, struct strbuf *err)
 	curl_easy_setopt(c->easy, CURLOPT_SSLVERSION,
 			 (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(c->easy, CURLOPT_PIPEWAIT, 1L);
+	if (llm_endpoint_streams(&s->cfg)) {
+		/* a stall detector only makes sense when bytes keep coming */
+		long secs = (long)((s->cfg.idle_timeout_ms + 999) / 1000);
+
+		curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_TIME,
+				 secs > 0 ? secs : 1L);
+	}
 	if (log_get_level() >= LOG_LVL_DEBUG) {
 		curl_easy_setopt(c->easy, CURLOPT_DEBUGFUNCTION, debug_cb);
 		curl_easy_setopt(c->easy, CURLOPT_VERBOSE, 1L);
@@ -473,6 +541,7 @@ int llm_engine_submit(struct llm_engine *e, const char *endpoint,
 	c->data = data;
 	c->ep = s;
 	strbuf_init(&c->body, 0);
+	strbuf_init(&c->stream_err, 0);
 	strbuf_init(&c->res.error, 0);
 	llm_http_init(&c->http);
 	c->res.info.delay_ms = -1;
@@ -792,6 +861,91 @@ static int64_t backoff_ms(struct llm_engine *e, unsigned attempt)
 	return (int64_t)(rng_next(e) % (uint64_t)(cap + 1));
 }
 
+static void call_success(struct llm_engine *e, struct call *c, long status,
+			 int64_t now)
+{
+	struct ep_state *s = c->ep;
+	struct llm_response *r = &c->res.resp;
+	uint64_t prompt = r->usage.in_uncached + r->usage.cache_write +
+			  r->usage.cache_read;
+
+	r->prompt_estimate = c->est_in;
+	r->prompt_truncated = c->est_in >= TRUNC_MIN_EST && prompt &&
+			      prompt * 2 < c->est_in;
+	record_attempt(c, status, 0, LLM_CLASS_OK, r->request_id);
+	breaker_success(s);
+	c->res.cost = llm_cost(&r->usage, &s->cfg.price);
+	llm_usage_add(&e->usage, &r->usage);
+	e->cost += c->res.cost;
+	if (s->otok.on) {
+		bucket_refill(&s->otok, now);
+		s->otok.level -= (double)r->usage.out;
+	}
+	call_finish(e, c, 0, LLM_CLASS_OK);
+}
+
+/*
+ * The end of a streamed attempt.  Returns true if the call finished
+ * successfully; otherwise sets the failure class and message.  A stream
+ * that stopped early is a retryable transport failure: its partial
+ * answer is dropped, never parsed.
+ */
+static bool stream_done(struct llm_engine *e, struct call *c, CURLcode rc,
+			long status, int64_t now, struct llm_error_info *info,
+			enum llm_class *cls)
+{
+	struct ep_state *s = c->ep;
+	struct strbuf derr = STRBUF_INIT;
+	int ret = c->stream_ret;
+
+	strbuf_reset(&c->res.error);
+	if (ret == -EREMOTEIO) {
+		const struct llm_error_info *se = llm_stream_error(c->stream);
+
+		*cls = se ? se->cls : LLM_CLASS_SERVER;
+		if (se) {
+			info->delay_ms = se->delay_ms;
+			info->context_tokens = se->context_tokens;
+			info->context_max = se->context_max;
+			llm_error_set_message(info, se->message);
+		}
+		info->cls = *cls;
+		strbuf_addf(&c->res.error, "endpoint '%s': %s %s",
+			    s->cfg.name, llm_class_name(*cls),
+			    c->stream_err.buf);
+		return false;
+	}
+	if (ret < 0) {
+		*cls = LLM_CLASS_BAD_OUTPUT;
+		strbuf_addf(&c->res.error,
+			    "endpoint '%s': malformed stream: %s", s->cfg.name,
+			    c->stream_err.buf);
+		return false;
+	}
+	(void)rc;
+	ret = llm_stream_finish(&c->res.resp, c->stream, &derr);
+	if (ret == 0) {
+		const char *id = s->cfg.dialect == LLM_DIALECT_GEMINI ? NULL :
+			hdr_lookup(c->easy, s->cfg.dialect ==
+						    LLM_DIALECT_ANTHROPIC ?
+					    "request-id" : "x-request-id");
+
+		if (id && *id) {
+			free(c->res.resp.request_id);
+			c->res.resp.request_id = xstrdup(id);
+		}
+		strbuf_release(&derr);
+		call_success(e, c, status, now);
+		return true;
+	}
+	*cls = ret == -EPIPE ? LLM_CLASS_SERVER : LLM_CLASS_BAD_OUTPUT;
+	strbuf_addf(&c->res.error, "endpoint '%s': %s", s->cfg.name,
+		    ret == -EPIPE ? "stream cut: " : "malformed stream: ");
+	strbuf_addbuf(&c->res.error, &derr);
+	strbuf_release(&derr);
+	return false;
+}
+
 static void attempt_done(struct llm_engine *e, struct call *c, CURLcode rc)
 {
 	struct ep_state *s = c->ep;
@@ -816,7 +970,11 @@ static void attempt_done(struct llm_engine *e, struct call *c, CURLcode rc)
 	if (reset > 0)
 		s->hold_until_ms = now + scaled(e, reset);
 
-	if (rc != CURLE_OK) {
+	if (c->body_mode == BODY_SSE && !c->over_cap &&
+	    (rc == CURLE_OK || c->stream_ret < 0)) {
+		if (stream_done(e, c, rc, status, now, &info, &cls))
+			return;
+	} else if (rc != CURLE_OK) {
 		cls = c->over_cap ? LLM_CLASS_LOCAL : class_of_curl(rc);
 		strbuf_reset(&c->res.error);
 		if (c->over_cap)
@@ -837,19 +995,8 @@ static void attempt_done(struct llm_engine *e, struct call *c, CURLcode rc)
 		ret = llm_decode(&c->res.resp, s->cfg.dialect, c->body.buf,
 				 c->body.len, hdr_lookup, c->easy, &derr);
 		if (ret == 0) {
-			record_attempt(c, status, 0, LLM_CLASS_OK,
-				       c->res.resp.request_id);
-			breaker_success(s);
-			c->res.cost = llm_cost(&c->res.resp.usage,
-					       &s->cfg.price);
-			llm_usage_add(&e->usage, &c->res.resp.usage);
-			e->cost += c->res.cost;
-			if (s->otok.on) {
-				bucket_refill(&s->otok, now);
-				s->otok.level -= (double)c->res.resp.usage.out;
-			}
 			strbuf_release(&derr);
-			call_finish(e, c, 0, LLM_CLASS_OK);
+			call_success(e, c, status, now);
 			return;
 		}
 		cls = LLM_CLASS_BAD_OUTPUT;
@@ -973,6 +1120,12 @@ static void start(struct llm_engine *e, struct call *c, int64_t now)
 	strbuf_reset(&c->body);
 	c->body.max = s->cfg.max_response_bytes;
 	c->over_cap = false;
+	c->body_mode = BODY_UNKNOWN;
+	c->received = 0;
+	c->stream_ret = 0;
+	strbuf_reset(&c->stream_err);
+	llm_stream_free(c->stream);
+	c->stream = NULL;
 	c->errbuf[0] = '\0';
 	c->attempt++;
 	c->attempt_ms = now;

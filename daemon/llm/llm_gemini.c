@@ -225,7 +225,12 @@ static int encode(struct llm_http *h, const struct llm_endpoint *ep,
 		json_object_object_add(gen, "responseSchema", schema);
 	}
 
-	strbuf_addf(&path, "/v1beta/models/%s:generateContent", ep->model);
+	if (llm_endpoint_streams(ep))
+		strbuf_addf(&path, "/v1beta/models/%s:streamGenerateContent"
+				   "?alt=sse", ep->model);
+	else
+		strbuf_addf(&path, "/v1beta/models/%s:generateContent",
+			    ep->model);
 	h->url = llm_url_join(ep->url, path.buf);
 	strbuf_release(&path);
 	llm_http_common_headers(h, ep, req);

@@ -227,7 +227,19 @@ static int encode(struct llm_http *h, const struct llm_endpoint *ep,
 				      "max_completion_tokens";
 	json_object_object_add(root, maxf,
 			       json_object_new_int64(llm_max_tokens(ep, req)));
-	json_object_object_add(root, "stream", json_object_new_boolean(0));
+	if (llm_endpoint_streams(ep)) {
+		struct json_object *so = json_object_new_object();
+
+		json_object_object_add(root, "stream",
+				       json_object_new_boolean(1));
+		/* the last chunk then carries the usage */
+		json_object_object_add(so, "include_usage",
+				       json_object_new_boolean(1));
+		json_object_object_add(root, "stream_options", so);
+	} else {
+		json_object_object_add(root, "stream",
+				       json_object_new_boolean(0));
+	}
 
 	h->url = llm_url_join(ep->url, "/chat/completions");
 	llm_http_common_headers(h, ep, req);

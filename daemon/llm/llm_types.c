@@ -507,3 +507,26 @@ int64_t llm_parse_duration_ms(const char *s)
 		return -1;
 	return (int64_t)(total + 0.999);
 }
+
+bool llm_endpoint_streams(const struct llm_endpoint *ep)
+{
+	if (ep->stream == LLM_STREAM_ON)
+		return true;
+	if (ep->stream == LLM_STREAM_OFF)
+		return false;
+	return ep->dialect == LLM_DIALECT_ANTHROPIC;
+}
+
+char *llm_endpoint_health_url(const struct llm_endpoint *ep)
+{
+	const char *u = ep->url ? ep->url : "";
+	const char *host = strstr(u, "://");
+	const char *end;
+	struct strbuf sb = STRBUF_INIT;
+
+	host = host ? host + 3 : u;
+	end = host + strcspn(host, "/?#");
+	strbuf_add(&sb, u, (size_t)(end - u));
+	strbuf_addstr(&sb, "/health");
+	return strbuf_detach(&sb, NULL);
+}

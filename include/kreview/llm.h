@@ -194,6 +194,15 @@ struct llm_response {
 	struct llm_usage usage;
 	char *request_id;	/* header or body id, NULL if none */
 	char *model;		/* model named in the response, or NULL */
+	/*
+	 * The engine's cheap estimate of the prompt (request body bytes / 4)
+	 * and whether the prompt tokens the server reported fall far below
+	 * it (under half, for prompts of 256 estimated tokens or more): the
+	 * mark of a server that silently cut the context (Ollama's default
+	 * num_ctx) instead of refusing it.  Set by the engine only.
+	 */
+	uint64_t prompt_estimate;
+	bool prompt_truncated;
 };
 
 void llm_response_release(struct llm_response *r);
@@ -244,6 +253,13 @@ void llm_error_info_release(struct llm_error_info *e);
 
 /* ---- endpoints ------------------------------------------------------- */
 
+/* Whether an endpoint asks for a streamed (SSE) response. */
+enum llm_stream_mode {
+	LLM_STREAM_DEFAULT,	/* anthropic streams, the others do not */
+	LLM_STREAM_ON,
+	LLM_STREAM_OFF,
+};
+
 /* USD per million tokens. */
 struct llm_price {
 	double input, output, cache_write, cache_write_1h, cache_read;
@@ -286,9 +302,35 @@ struct llm_endpoint {
 	bool no_seed;		/* never send seed */
 	uint32_t default_max_tokens;	/* 0: 4096 (anthropic needs one) */
 	char *anthropic_version;	/* 0: "2023-06-01" */
+
+	/*
+	 * Streaming: long calls need it (idle connections get dropped and
+	 * Anthropic recommends it), and only a stream can be watched for
+	 * stalls: no byte for 'idle_timeout_ms' fails the attempt as a
+	 * retryable timeout.  Local servers may say nothing while they
+	 * process a long prompt, hence no streaming there by default.
+	 */
+	enum llm_stream_mode stream;
+	int64_t idle_timeout_ms;	/* streams only; 0: 120 s */
+
+	/*
+	 * Local servers (llama.cpp) answer 503 on GET <root>/health while
+	 * the model loads.  With 'health_probe' the engine polls that URL
+	 * before the endpoint's first request and holds its calls until it
+	 * answers 200, for at most 'health_timeout_ms' (0: 300 s).
+	 */
+	bool health_probe;
+	int64_t health_timeout_ms;
 };
 
 void llm_endpoint_release(struct llm_endpoint *ep);
+/* True if requests to 'ep' ask for a streamed response. */
+bool llm_endpoint_streams(const struct llm_endpoint *ep);
+/*
+ * The health URL probed for 'ep': scheme and authority of its base URL
+ * followed by "/health".  Caller frees.
+ */
+char *llm_endpoint_health_url(const struct llm_endpoint *ep);
 void llm_endpoint_copy(struct llm_endpoint *dst, const struct llm_endpoint *src);
 
 /*

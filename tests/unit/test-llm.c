@@ -156,7 +156,7 @@ static void test_encode_anthropic(void **state)
 		"{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\","
 		"\"tool_use_id\":\"call_7\",\"content\":\"static int io_recv(void)"
 		" {}\",\"is_error\":false},{\"type\":\"text\",\"text\":\"go on\"}]}"
-		"],\"temperature\":0.2,\"stream\":false}");
+		"],\"temperature\":0.2,\"stream\":true}");
 	assert_non_null(find_header(&h, "x-api-key: sk-ant"));
 	assert_non_null(find_header(&h, "anthropic-version: 2023-06-01"));
 	llm_http_release(&h);
