@@ -378,7 +378,8 @@ static int check_keywords(const void *field, const struct yamlnode *node,
 	for (size_t i = 0; i < l->nr; i++) {
 		const char *k = l->v[i];
 		size_t n = strlen(k);
-		bool ok = n <= SUBSYS_MAX_KEYWORD && !isdigit((unsigned char)k[0]);
+		bool ok = n <= SUBSYS_MAX_KEYWORD &&
+			  !isdigit((unsigned char)k[0]);
 
 		if (ok && k[n - 1] == '*')
 			n--;
@@ -1144,7 +1145,8 @@ void subsys_set_match_keywords(struct config_strlist *out,
 		}
 		if (!hit)
 			continue;
-		out->v = xrealloc(out->v, st_mult(out->nr + 1, sizeof(*out->v)));
+		out->v = xrealloc(out->v,
+				  st_mult(out->nr + 1, sizeof(*out->v)));
 		out->v[out->nr++] = xstrdup(f->raw.section);
 	}
 }
@@ -1224,8 +1226,8 @@ static void merge_file(struct subsys_rules *r, const struct subsys_file *f,
 			seen = !strcmp(r->style[j].id, f->style[i].id);
 		if (seen)
 			continue;
-		r->style = xrealloc(r->style,
-				    st_mult(r->nr_style + 1, sizeof(*r->style)));
+		r->style = xrealloc(r->style, st_mult(r->nr_style + 1,
+						      sizeof(*r->style)));
 		r->style[r->nr_style++] = f->style[i];
 	}
 	/* Files arrive most specific first: the first floor set stays. */
