@@ -21,10 +21,22 @@ const struct cmd cmd_table[] = {
 	  "a source cannot be read." },
 	{ "series", cmd_series, "list or show assembled patch series",
 	  "kreview series list [--db FILE] [--json]\n"
-	  "kreview series show [--db FILE] [--mbox] ID|MSGID" },
+	  "kreview series show [--db FILE] [--mbox] ID|MSGID\n"
+	  "kreview series from-git [--db FILE] [--tree DIR] RANGE" },
 	{ "maintainers", cmd_maintainers, "map paths to MAINTAINERS sections",
 	  "kreview maintainers [--file MAINTAINERS] [--tree DIR | --no-tree]\n"
-	  "                    [--json | --depth] PATH..." },
+	  "                    [--json | --depth] PATH...\n"
+	  "kreview maintainers [--file MAINTAINERS] [--json | --depth]\n"
+	  "                    --series ID [--db FILE]" },
+	{ "apply", cmd_apply, "find the base of a series and apply it in memory",
+	  "kreview apply --tree DIR [--base REV] [--branch REF]...\n"
+	  "              [--maintainers FILE] [--keep] [--no-3way] [--no-head]\n"
+	  "              (--series ID [--db FILE] | --mbox FILE)" },
+	{ "context", cmd_context,
+	  "print the code context a review of each patch would send",
+	  "kreview context --tree DIR [--json] [--budget BYTES] [--lines N]\n"
+	  "                [--base REV] [--branch REF]... [--maintainers FILE]\n"
+	  "                (--series ID [--db FILE] | --mbox FILE)" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -3,6 +3,7 @@
  * scripts/get_maintainer.pl --sections -f does.
  */
 #include "kreview/common.h"
+#include "cmd_tree.h"
 #include "kreview/cmd.h"
 #include "kreview/log.h"
 #include "kreview/maint.h"
@@ -126,6 +127,69 @@ static void print_text(const struct strbuf *paths, size_t nr,
 	}
 }
 
+/*
+ * --series: every path of the series (old and new names, sorted as
+ * get_maintainer.pl sorts a patch's files) and K: over its subjects,
+ * commit messages and +/- lines, through maint_map().
+ */
+static int print_series(const struct maint *m, const char *id,
+			const char *db_path, bool json, bool depth)
+{
+	struct cmd_tree_src src = { .series_arg = id, .db_path = db_path };
+	struct tree_series s = TREE_SERIES_INIT;
+	struct maint_matches mm = MAINT_MATCHES_INIT;
+	struct strbuf text = STRBUF_INIT, sb = STRBUF_INIT;
+	char **paths = NULL;
+	size_t nr = 0;
+	int ret = 1;
+
+	if (cmd_tree_load_series(&s, &src) < 0)
+		goto out;
+	tree_series_paths(&paths, &nr, &s);
+	tree_series_keyword_text(&text, &s);
+	maint_matches_init(&mm);
+	maint_map(&mm, m, (const char *const *)paths, nr, text.buf, text.len);
+	if (mm.regex_errors)
+		log_warn("%zu regex matches hit the match limits, "
+			 "counted as no match", mm.regex_errors);
+	if (json) {
+		strbuf_addf(&sb, "{\"series\": %s, \"paths\": [", id);
+		for (size_t i = 0; i < nr; i++) {
+			if (i)
+				strbuf_addstr(&sb, ", ");
+			strbuf_add_json_str(&sb, paths[i], strlen(paths[i]));
+		}
+		strbuf_addstr(&sb, "], \"sections\": [");
+		for (size_t i = 0; i < mm.nr; i++) {
+			const char *t = mm.v[i].section->title;
+
+			if (i)
+				strbuf_addstr(&sb, ", ");
+			strbuf_add_json_str(&sb, t, strlen(t));
+		}
+		strbuf_addstr(&sb, "]}\n");
+	} else {
+		for (size_t i = 0; i < mm.nr; i++) {
+			if (depth && mm.v[i].depth == MAINT_DEPTH_KEYWORD)
+				strbuf_addstr(&sb, "K\t");
+			else if (depth)
+				strbuf_addf(&sb, "%d\t", mm.v[i].depth);
+			strbuf_addf(&sb, "%s\n", mm.v[i].section->title);
+		}
+	}
+	fwrite(sb.buf, 1, sb.len, stdout);
+	ret = fflush(stdout) ? 1 : 0;
+out:
+	for (size_t i = 0; i < nr; i++)
+		free(paths[i]);
+	free(paths);
+	maint_matches_release(&mm);
+	tree_series_release(&s);
+	strbuf_release(&text);
+	strbuf_release(&sb);
+	return ret;
+}
+
 int cmd_maintainers(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -134,6 +198,8 @@ int cmd_maintainers(int argc, char **argv)
 		{ "tree", required_argument, NULL, 't' },
 		{ "no-tree", no_argument, NULL, 'n' },
 		{ "depth", no_argument, NULL, 'd' },
+		{ "series", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -144,6 +210,7 @@ int cmd_maintainers(int argc, char **argv)
 	struct maint_matches *res = NULL;
 	struct maint *m = NULL;
 	const char *file = NULL, *tree_arg = NULL;
+	const char *series = NULL, *db_path = NULL;
 	bool json = false, no_tree = false, depth = false;
 	size_t nr = 0, regex_errors = 0;
 	int c, ret = 1;
@@ -168,6 +235,12 @@ int cmd_maintainers(int argc, char **argv)
 		case 'd':
 			depth = true;
 			break;
+		case 's':
+			series = optarg;
+			break;
+		case 'D':
+			db_path = optarg;
+			break;
 		case 'h':
 			cmd_print_usage(cmd_find("maintainers"), stdout);
 			return 0;
@@ -179,7 +252,13 @@ int cmd_maintainers(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind >= argc) {
+	if (series && optind < argc) {
+		fprintf(stderr, "kreview: maintainers: --series takes no "
+			"PATH\n");
+		cmd_print_usage(cmd_find("maintainers"), stderr);
+		return 2;
+	}
+	if (!series && optind >= argc) {
 		fprintf(stderr, "kreview: maintainers: no PATH given\n");
 		cmd_print_usage(cmd_find("maintainers"), stderr);
 		return 2;
@@ -225,6 +304,10 @@ int cmd_maintainers(int argc, char **argv)
 		const struct maint_diag *d = maint_diag_at(m, i);
 
 		log_warn("%s:%u: %s", maint_name(m), d->line, d->msg);
+	}
+	if (series) {
+		ret = print_series(m, series, db_path, json, depth);
+		goto out;
 	}
 
 	paths = xcalloc((size_t)(argc - optind), sizeof(*paths));

@@ -321,6 +321,8 @@ int cmd_series(int argc, char **argv)
 		cmd_print_usage(cmd_find("series"), stderr);
 		return 2;
 	}
+	if (!strcmp(argv[1], "from-git"))
+		return cmd_series_from_git(argc - 1, argv + 1);
 	sub = argv[1];
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {

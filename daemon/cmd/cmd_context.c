@@ -1,0 +1,223 @@
+/*
+ * kreview context: the code context a review of each patch would send
+ * (context.h), after finding the base and applying the series in
+ * memory (tree.h).
+ */
+#include "cmd_tree.h"
+#include "kreview/cmd.h"
+#include "kreview/context.h"
+#include "kreview/log.h"
+#include "kreview/maint.h"
+#include "kreview/strbuf.h"
+#include "kreview/symindex.h"
+
+#include <getopt.h>
+#include <git2.h>
+
+struct ctx_args {
+	bool json;
+	struct context_opts copts;
+};
+
+/* Context of every applied patch; 'total' bytes summed. */
+static int render_all(struct strbuf *out, size_t *total,
+		      git_repository *repo, const struct tree_series *s,
+		      const struct tree_base *b, const struct symindex *idx,
+		      const struct ctx_args *a)
+{
+	const struct apply_result *res = &b->result;
+	struct strbuf err = STRBUF_INIT;
+	int r = 0;
+
+	for (size_t i = 0; i < res->patches_nr; i++) {
+		const struct tree_patch *p = &s->patches[i];
+		struct context c = CONTEXT_INIT;
+
+		r = context_build(&c, repo, &res->trees[i], &res->trees[i + 1],
+				  p->body, p->body_len, &res->patches[i], idx,
+				  &a->copts, &err);
+		if (r < 0) {
+			log_error("cannot build the context of patch %zu "
+				  "(%s): %s", i + 1, p->subject, err.buf);
+			break;
+		}
+		*total += c.bytes;
+		if (a->json) {
+			strbuf_addstr(out, i ? ",\n{\"index\":" :
+					       "\n{\"index\":");
+			strbuf_addf(out, "%zu,\"subject\":", i + 1);
+			strbuf_add_json_str(out, p->subject,
+					    strlen(p->subject));
+			strbuf_addstr(out, ",\"context\":");
+			context_render(out, &c, true);
+			strbuf_rtrim(out);
+			strbuf_addch(out, '}');
+		} else {
+			strbuf_addf(out, "=== patch %zu/%zu: %s (%zu bytes "
+				    "of context) ===\n", i + 1, s->nr,
+				    p->subject, c.bytes);
+			context_render(out, &c, false);
+		}
+		context_release(&c);
+	}
+	strbuf_release(&err);
+	return r;
+}
+
+int cmd_context(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tree", required_argument, NULL, 't' },
+		{ "base", required_argument, NULL, 'b' },
+		{ "branch", required_argument, NULL, 'B' },
+		{ "maintainers", required_argument, NULL, 'M' },
+		{ "series", required_argument, NULL, 's' },
+		{ "mbox", required_argument, NULL, 'm' },
+		{ "db", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "budget", required_argument, NULL, 'u' },
+		{ "lines", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctx_args a = { .copts = CONTEXT_OPTS_INIT };
+	struct tree_base_opts bo = TREE_BASE_OPTS_INIT;
+	struct tree_series s = TREE_SERIES_INIT;
+	struct tree_base b = TREE_BASE_INIT;
+	struct cmd_tree_src src = { 0 };
+	struct symindex_stats ist = { 0 };
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
+	const char **branches = NULL;
+	const char *dir = NULL, *maint_file = NULL;
+	struct symindex *idx = NULL;
+	git_repository *repo = NULL;
+	struct maint *m = NULL;
+	size_t total = 0;
+	uint64_t v;
+	int c, ret = 1;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			dir = optarg;
+			break;
+		case 'b':
+			bo.base_rev = optarg;
+			break;
+		case 'B':
+			branches = xrealloc(branches,
+					    st_mult(bo.branches_nr + 1,
+						    sizeof(*branches)));
+			branches[bo.branches_nr++] = optarg;
+			break;
+		case 'M':
+			maint_file = optarg;
+			break;
+		case 's':
+			src.series_arg = optarg;
+			break;
+		case 'm':
+			src.mbox = optarg;
+			break;
+		case 'd':
+			src.db_path = optarg;
+			break;
+		case 'c':
+			src.config_path = optarg;
+			break;
+		case 'j':
+			a.json = true;
+			break;
+		case 'u':
+		case 'l':
+			if (parse_uint64(&v, optarg, 10) < 0 ||
+			    v > (c == 'u' ? SIZE_MAX / 2 : 10000)) {
+				log_error("--%s wants a number, not '%s'",
+					  c == 'u' ? "budget" : "lines",
+					  optarg);
+				ret = 2;
+				goto out;
+			}
+			if (c == 'u')
+				a.copts.budget = (size_t)v;
+			else
+				a.copts.lines = (unsigned)v;
+			break;
+		default:
+			cmd_print_usage(cmd_find("context"), stderr);
+			ret = 2;
+			goto out;
+		}
+	}
+	bo.branches = branches;
+	if (optind != argc || !dir || !src.series_arg == !src.mbox) {
+		if (optind != argc)
+			log_error("unexpected argument '%s'", argv[optind]);
+		else if (!dir)
+			log_error("--tree DIR is required");
+		else
+			log_error("give one of --series ID and --mbox FILE");
+		cmd_print_usage(cmd_find("context"), stderr);
+		ret = 2;
+		goto out;
+	}
+	if (tree_open_repo(&repo, dir, &err) < 0) {
+		log_error("%s", err.buf);
+		goto out;
+	}
+	if (cmd_tree_load_series(&s, &src) < 0)
+		goto out;
+	if (cmd_tree_load_maint(&m, repo, maint_file) < 0)
+		goto out;
+	bo.maint = m;
+	/* the attempts are diagnostics here: stdout is the context */
+	if (cmd_tree_find_base(&b, repo, &s, &bo, stderr) < 0)
+		goto out;
+	if (!b.found) {
+		tree_base_format_failure(&out, &b, &s);
+		fputs(out.buf, stderr);
+		strbuf_reset(&out);
+		if (!b.has_result || !b.result.patches_nr)
+			goto out;
+		log_warn("context of the %zu patches that applied to %s only",
+			 b.result.patches_nr, b.attempts[b.best].rev);
+	}
+	if (symindex_build(&idx, &ist, repo, &b.result.trees[0], &err) < 0) {
+		log_error("cannot index the base tree: %s", err.buf);
+		goto out;
+	}
+	log_info("symbol index: %zu files, %zu definitions, %" PRId64 " ms",
+		 ist.files, ist.entries, ist.elapsed_ms);
+	if (a.json) {
+		strbuf_addstr(&out, "{\"series\":");
+		strbuf_add_json_str(&out, s.name, strlen(s.name));
+		strbuf_addf(&out, ",\"base\":\"%s\",",
+			    git_oid_tostr_s(&b.attempts[b.found ? b.winner :
+								    b.best]
+						     .commit));
+		strbuf_addf(&out, "\"applied\":%zu,\"total\":%zu,"
+			    "\"budget\":%zu,\"patches\":[",
+			    b.result.patches_nr, s.nr, a.copts.budget);
+	}
+	if (render_all(&out, &total, repo, &s, &b, idx, &a) < 0)
+		goto out;
+	if (a.json)
+		strbuf_addf(&out, "],\"bytes\":%zu}\n", total);
+	else
+		strbuf_addf(&out, "=== %zu of %zu patches, %zu bytes of context "
+			    "(budget %zu per patch) ===\n",
+			    b.result.patches_nr, s.nr, total, a.copts.budget);
+	fwrite(out.buf, 1, out.len, stdout);
+	ret = fflush(stdout) ? 1 : (b.found ? 0 : 1);
+out:
+	symindex_free(idx);
+	tree_base_release(&b);
+	tree_series_release(&s);
+	maint_free(m);
+	git_repository_free(repo);
+	free(branches);
+	strbuf_release(&err);
+	strbuf_release(&out);
+	return ret;
+}
