@@ -1041,15 +1041,21 @@ int prompt_set_load(struct prompt_set **out, const char *dir,
 		}
 	}
 	for (int k = 0; k < PROMPT_KIND_MAX; k++) {
+		bool present = false;
+
 		if (!role_ids[k] || set->roles[k])
 			continue;
 		/* A file that failed to parse has been reported already. */
-		if (ret == 0) {
-			if (err && err->len && err->buf[err->len - 1] != '\n')
+		for (size_t i = 0; i < nr; i++)
+			if (!strncmp(names[i], role_ids[k],
+				     strlen(role_ids[k])) &&
+			    !strcmp(names[i] + strlen(role_ids[k]), ".md"))
+				present = true;
+		if (!present && err) {
+			if (err->len && err->buf[err->len - 1] != '\n')
 				strbuf_addch(err, '\n');
-			if (err)
-				strbuf_addf(err, "%s: missing %s.md", dir,
-					    role_ids[k]);
+			strbuf_addf(err, "%s: missing %s.md", dir,
+				    role_ids[k]);
 		}
 		ret = -EINVAL;
 	}
