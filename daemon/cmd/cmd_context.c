@@ -171,10 +171,19 @@ int cmd_context(int argc, char **argv)
 	if (cmd_tree_load_maint(&m, repo, maint_file) < 0)
 		goto out;
 	bo.maint = m;
-	/* the attempts are diagnostics here: stdout is the context */
-	if (cmd_tree_find_base(&b, repo, &s, &bo, stderr) < 0)
+	/* the attempts are diagnostics here (-v): stdout is the context */
+	if (cmd_tree_find_base(&b, repo, &s, &bo,
+			       log_get_level() >= LOG_LVL_INFO ? stderr :
+								 NULL) < 0)
 		goto out;
 	if (!b.found) {
+		for (size_t i = 0; log_get_level() < LOG_LVL_INFO && i < b.nr;
+		     i++) {
+			strbuf_reset(&out);
+			tree_base_format_attempt(&out, &b, i, s.nr);
+			fprintf(stderr, "%s\n", out.buf);
+		}
+		strbuf_reset(&out);
 		tree_base_format_failure(&out, &b, &s);
 		fputs(out.buf, stderr);
 		strbuf_reset(&out);

@@ -137,12 +137,12 @@ int cmd_tree_find_base(struct tree_base *out, struct git_repository *repo,
 		log_error("cannot apply %s: %s", s->name, err.buf);
 		goto out;
 	}
-	for (size_t i = 0; i < out->nr; i++) {
+	for (size_t i = 0; f && i < out->nr; i++) {
 		strbuf_reset(&line);
 		tree_base_format_attempt(&line, out, i, s->nr);
 		fprintf(f, "%s\n", line.buf);
 	}
-	for (size_t i = 0; out->found && i < out->notes_nr; i++)
+	for (size_t i = 0; f && out->found && i < out->notes_nr; i++)
 		fprintf(f, "note: %s\n", out->notes[i]);
 out:
 	strbuf_release(&err);

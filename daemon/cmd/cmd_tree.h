@@ -40,7 +40,8 @@ int cmd_tree_load_maint(struct maint **out, struct git_repository *repo,
 
 /*
  * Run base detection; print one line per attempt (those after the
- * winner as "not tried") and, when a base was found, the notes to 'f'.
+ * winner as "not tried") and, when a base was found, the notes to 'f'
+ * (NULL: print nothing).
  */
 int cmd_tree_find_base(struct tree_base *out, struct git_repository *repo,
 		       const struct tree_series *s,
