@@ -36,11 +36,21 @@ void msg_release(struct msg *m)
 	msg_init(m);
 }
 
-/* Collapse whitespace runs (incl. folding) to one space and trim. */
+/*
+ * Collapse whitespace runs (incl. folding) to one space and trim.  The
+ * result is valid UTF-8: GMime passes raw 8-bit header bytes through,
+ * and what is not UTF-8 becomes U+FFFD.
+ */
 static char *collapse_ws(const char *s)
 {
 	struct strbuf sb = STRBUF_INIT;
 	bool space = false;
+	char *valid = NULL;
+
+	if (s && !g_utf8_validate(s, -1, NULL)) {
+		valid = g_utf8_make_valid(s, -1);
+		s = valid;
+	}
 
 	for (; s && *s; s++) {
 		if (isspace((unsigned char)*s)) {
@@ -52,12 +62,13 @@ static char *collapse_ws(const char *s)
 		space = false;
 		strbuf_addch(&sb, *s);
 	}
+	g_free(valid);
 	return strbuf_detach(&sb, NULL);
 }
 
 static char *lowercase_dup(const char *s)
 {
-	char *r = xstrdup(s ? s : "");
+	char *r = collapse_ws(s ? s : "");
 
 	for (char *p = r; *p; p++)
 		*p = (char)tolower((unsigned char)*p);

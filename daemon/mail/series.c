@@ -194,7 +194,9 @@ static void partial_reroll(struct assembler *a, struct rev_build *r)
 		for (size_t guard = 0; p >= 0 && guard <= a->nr; guard++) {
 			const struct series_msg *pm = &a->msgs[p];
 
-			if (pm->counter == m->counter &&
+			/* replies and bot mail carry counters but no
+			 * revision: walk past them */
+			if (a->assigned[p] && pm->counter == m->counter &&
 			    pm->expected == m->expected) {
 				owner = a->assigned[p];
 				break;

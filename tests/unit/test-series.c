@@ -286,7 +286,6 @@ static void test_partial_reroll_via_review(void **state)
 	};
 
 	(void)state;
-	skip(); /* known bug, reported to the lead: see the comment above */
 	CHECK(s, "v1[3] -: a1 a2 a3 complete;"
 		 " v2[3] -: a1<v1 b2 a3<v1 complete partial");
 }
