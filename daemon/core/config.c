@@ -858,6 +858,31 @@ static const struct config_field ingest_fields[] = {
 		"reviewed"},
 	{NULL}};
 
+const char *const config_review_profiles[] = { "quick", "standard", "deep",
+					       NULL };
+
+static const struct config_field review_fields[] = {
+	{CONFIG_F_STRING(struct config_review, endpoint, "endpoint"),
+	 .doc = "endpoint name for every stage (default: the first endpoint)"},
+	{CONFIG_F_STRMAP(struct config_review, stages, "stages"),
+	 .doc = "stage id to endpoint name, overriding 'endpoint'"},
+	{CONFIG_F_INT(struct config_review, runs, "runs"), .min = 1, .max = 16,
+	 .def_int = 3, .doc = "passes over each patch"},
+	{CONFIG_F_ENUM(struct config_review, profile, "profile",
+		       config_review_profiles),
+	 .def_int = 1, .doc = "quick, standard or deep"},
+	{CONFIG_F_BOOL(struct config_review, verify, "verify"),
+	 .def_bool = true,
+	 .doc = "check surviving findings with the verification prompt"},
+	{CONFIG_F_STRING(struct config_review, prompts, "prompts"),
+	 .check = check_absolute, .doc = "prompt directory"},
+	{CONFIG_F_STRING(struct config_review, subsystems, "subsystems"),
+	 .check = check_absolute, .doc = "subsystem rule directory"},
+	{CONFIG_F_INT(struct config_review, context_budget, "context_budget"),
+	 .min = 1024, .max = 4 << 20, .def_int = 48 * 1024,
+	 .doc = "bytes of code context per patch"},
+	{NULL}};
+
 const struct config_field config_schema[] = {
 	{CONFIG_F_STRING(struct kreview_config, state_dir, "state_dir"),
 	 .check = check_absolute,
@@ -871,6 +896,9 @@ const struct config_field config_schema[] = {
 			 llm_config_parse, llm_config_release),
 	 .doc = "LLM endpoints: name, dialect, url, model, key_env or "
 		"key_file, limits, prices"},
+	{CONFIG_F_MAPPING(struct kreview_config, review, "review",
+			  review_fields),
+	 .doc = "how series are reviewed"},
 	{NULL}};
 
 /* Loading. */

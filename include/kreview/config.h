@@ -257,6 +257,29 @@ struct config_ingest {
 	char *own_address;
 };
 
+/* The review section: how series are reviewed. */
+struct config_review {
+	/* Endpoint name for every stage; NULL: the first endpoint. */
+	char *endpoint;
+	/* Stage id -> endpoint name overrides. */
+	struct config_strmap stages;
+	/* Passes over each patch (1..16, default 3). */
+	int runs;
+	/* Index into config_review_profiles: quick, standard, deep. */
+	int profile;
+	/* Run the verification prompt on surviving findings. */
+	bool verify;
+	/* Prompt directory; NULL: the installed (or source tree) set. */
+	char *prompts;
+	/* Subsystem rule directory; NULL: the installed (or source) set. */
+	char *subsystems;
+	/* Code context per patch, bytes. */
+	int context_budget;
+};
+
+/* "quick", "standard", "deep", NULL. */
+extern const char *const config_review_profiles[];
+
 struct kreview_config {
 	/*
 	 * The file it was loaded from (the name given to
@@ -271,9 +294,10 @@ struct kreview_config {
 	struct config_ingest ingest;
 	/* LLM endpoints (llm.h); NULL when none are configured. */
 	struct llm_config *endpoints;
+	struct config_review review;
 	/*
 	 * Reserved, added by their modules through CONFIG_CUSTOM entries:
-	 * review, lists, bugs, daemon.
+	 * lists, bugs, daemon.
 	 */
 };
 
