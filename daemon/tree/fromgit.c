@@ -257,10 +257,9 @@ int fromgit_range(struct fromgit_series *out, struct git_repository *repo,
 {
 	struct fromgit_series s = FROMGIT_SERIES_INIT;
 	git_oid from, to, base, oid, *commits = NULL;
-	size_t nr = 0, alloc = 0, alloc_p = 0;
+	size_t nr = 0, alloc = 0, alloc_p = 0, total = 0;
 	git_revwalk *walk = NULL;
 	const char *dots = strstr(range, "..");
-	char *first_id = NULL;
 	int ret, r;
 
 	if (!dots || dots[2] == '.' || strstr(dots + 2, "..")) {
@@ -306,45 +305,59 @@ int fromgit_range(struct fromgit_series *out, struct git_repository *repo,
 		goto out;
 	}
 
-	/* empty commits are left out, so count the patches first */
-	for (size_t pass = 0; pass < 2; pass++) {
-		size_t n = s.nr;
+	/*
+	 * Empty commits are left out, so the patches are counted in a
+	 * first pass (which also refuses merges before anything is kept).
+	 */
+	for (size_t i = 0; i < nr; i++) {
+		git_commit *c = NULL;
+		git_diff *diff = NULL;
 
-		s.nr = 0;
-		s.skipped_empty = 0;
-		for (size_t i = 0; i < nr; i++) {
-			struct strbuf text = STRBUF_INIT;
-			char *msgid = NULL;
-			struct fromgit_patch *p;
-
-			ret = fromgit_format(&text, &msgid, repo, &commits[i],
-					     s.nr + 1, pass ? n : 1, &base,
-					     s.nr ? first_id : NULL,
-					     pass && !s.nr, err);
-			if (ret == -ENODATA) {
-				s.skipped_empty++;
-				continue;
-			}
-			if (ret < 0) {
-				strbuf_release(&text);
-				goto out;
-			}
-			if (!pass) {
-				s.nr++;
-				strbuf_release(&text);
-				free(msgid);
-				continue;
-			}
-			ALLOC_GROW(s.patches, s.nr + 1, alloc_p);
-			p = &s.patches[s.nr++];
-			memset(p, 0, sizeof(*p));
-			git_oid_tostr(p->commit, sizeof(p->commit),
-				      &commits[i]);
-			p->msgid = msgid;
-			p->raw = strbuf_detach(&text, &p->len);
-			if (!first_id)
-				first_id = p->msgid;
+		if (git_commit_lookup(&c, repo, &commits[i]) < 0) {
+			ret = git_err(err, -EIO, "cannot read %s",
+				      git_oid_tostr_s(&commits[i]));
+			goto out;
 		}
+		if (git_commit_parentcount(c) > 1) {
+			if (err)
+				strbuf_addf(err, "%s is a merge; only linear "
+					    "ranges become a series",
+					    git_oid_tostr_s(&commits[i]));
+			git_commit_free(c);
+			ret = -EINVAL;
+			goto out;
+		}
+		ret = make_diff(&diff, repo, c, err);
+		if (!ret && git_diff_num_deltas(diff))
+			total++;
+		else if (!ret)
+			s.skipped_empty++;
+		git_diff_free(diff);
+		git_commit_free(c);
+		if (ret < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < nr && total; i++) {
+		struct strbuf text = STRBUF_INIT;
+		char *msgid = NULL;
+		struct fromgit_patch *p;
+
+		ret = fromgit_format(&text, &msgid, repo, &commits[i],
+				     s.nr + 1, total, &base,
+				     s.nr ? s.patches[0].msgid : NULL, !s.nr,
+				     err);
+		if (ret == -ENODATA)
+			continue;
+		if (ret < 0) {
+			strbuf_release(&text);
+			goto out;
+		}
+		ALLOC_GROW(s.patches, s.nr + 1, alloc_p);
+		p = &s.patches[s.nr++];
+		memset(p, 0, sizeof(*p));
+		git_oid_tostr(p->commit, sizeof(p->commit), &commits[i]);
+		p->msgid = msgid;
+		p->raw = strbuf_detach(&text, &p->len);
 	}
 	if (!s.nr) {
 		if (err)
