@@ -310,6 +310,8 @@ static struct json_object *openai_assemble(struct llm_stream *s)
 /* Copy every integer member of 'src' into 'dst' (usage updates). */
 static void merge_ints(struct json_object *dst, struct json_object *src)
 {
+	if (!src)
+		return;
 	json_object_object_foreach(src, k, v)
 	{
 		if (json_object_is_type(v, json_type_int) ||

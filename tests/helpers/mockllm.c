@@ -8,6 +8,8 @@
  *   POST .../chat/completions                      openai
  *   POST .../v1/messages                           anthropic
  *   POST .../v1beta/models/MODEL:generateContent   gemini
+ *   POST .../v1beta/models/MODEL:streamGenerateContent?alt=sse
+ *   GET  /health                                   "health" (llama.cpp)
  * A scenario is chosen by the X-Mock-Scenario header, else by the model
  * name; everything from '#' on only separates request counters (so one
  * server can play a scenario from the start for several tests).
@@ -20,12 +22,22 @@
  *   header Name: value  response header (repeatable)
  *   delay MS            wait before answering (latency injection)
  *   chunk N MS          send the body N bytes at a time, MS apart
+ *   chunk N-M MS        chunk sizes cycle through N..M
+ *   sse                 the body is an SSE stream written by hand: sent
+ *                       as text/event-stream, ending in a blank line
  *   close-mid-body      send half of the body, then close
  *   stall               send the headers and half the body, then hang
  *   pad N               append N bytes of filler to the body
  *   reset-header NAME S header NAME: RFC 3339 time S seconds from now
  *   body-file NAME      body from DIR/_bodies/NAME, "{dialect}" in NAME
  *                       replaced by the request's dialect
+ *
+ * When the request asks for a stream ("stream": true, or gemini's
+ * streamGenerateContent) and a 2xx reply is a JSON object, the mock
+ * sends it as that dialect's SSE stream instead (text split in small
+ * deltas, tool arguments in fragments, usage where the provider puts
+ * it), so every scenario also runs streamed.  /health without a
+ * scenario answers {"status":"ok"}.
  *
  * Every request is appended to the log as one JSON line:
  *   {"n":1,"scenario":"s","dialect":"openai","method":"POST",
@@ -62,7 +74,7 @@ struct conn {
 	size_t sent;
 	size_t limit;		/* send no more than this (close/stall) */
 	bool close_after;
-	size_t chunk;
+	size_t chunk, chunk_min, chunk_max;
 	int64_t chunk_ms;
 	int64_t wake_ms;	/* ST_WAIT / chunk pacing */
 };
@@ -74,6 +86,7 @@ struct counter {
 
 static const char *scen_dir;
 static const char *cur_dialect = "any";
+static bool cur_stream;
 static FILE *req_log;
 static struct counter *counters;
 static size_t nr_counters, alloc_counters;
@@ -136,6 +149,350 @@ static void rfc3339_in(struct strbuf *sb, int64_t secs)
 	strbuf_addstr(sb, buf);
 }
 
+/* ---- SSE rendering of a complete JSON answer ---- */
+
+static const char *jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, k, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static struct json_object *jget(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+static void sse_event(struct strbuf *sb, const char *event,
+		      struct json_object *o)
+{
+	if (event)
+		strbuf_addf(sb, "event: %s\n", event);
+	strbuf_addf(sb, "data: %s\n\n",
+		    json_object_to_json_string_ext(
+			    o, JSON_C_TO_STRING_PLAIN |
+				       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+/* Length of the next piece of 's': about 7 bytes, on a UTF-8 boundary. */
+static size_t piece(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] && n < 7)
+		n++;
+	while (s[n] && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n++;
+	return n;
+}
+
+static struct json_object *new_str_len(const char *s, size_t n)
+{
+	return json_object_new_string_len(s, (int)n);
+}
+
+static void sse_openai(struct strbuf *sb, struct json_object *root)
+{
+	struct json_object *choices = jget(root, "choices");
+	struct json_object *c0 = NULL, *msg, *calls, *o, *ch, *d;
+	const char *fields[] = { "content", "refusal" };
+
+	if (json_object_is_type(choices, json_type_array))
+		c0 = json_object_array_get_idx(choices, 0);
+	msg = jget(c0, "message");
+
+#define CHUNK_OPEN()                                                          \
+	o = json_object_new_object();                                         \
+	json_object_object_add(o, "id", json_object_get(jget(root, "id")));   \
+	json_object_object_add(o, "object",                                   \
+			       json_object_new_string("chat.completion.chunk")); \
+	json_object_object_add(o, "model",                                    \
+			       json_object_get(jget(root, "model")));         \
+	ch = json_object_new_object();                                        \
+	d = json_object_new_object();                                         \
+	json_object_object_add(ch, "index", json_object_new_int(0));          \
+	json_object_object_add(ch, "delta", d);                               \
+	json_object_object_add(o, "choices", json_object_new_array());        \
+	json_object_array_add(jget(o, "choices"), ch)
+
+	CHUNK_OPEN();
+	json_object_object_add(d, "role", json_object_new_string("assistant"));
+	sse_event(sb, NULL, o);
+	for (size_t f = 0; f < 2; f++) {
+		const char *t = jstr(msg, fields[f]);
+
+		while (t && *t) {
+			size_t n = piece(t);
+
+			CHUNK_OPEN();
+			json_object_object_add(d, fields[f], new_str_len(t, n));
+			sse_event(sb, NULL, o);
+			t += n;
+		}
+	}
+	calls = jget(msg, "tool_calls");
+	if (!json_object_is_type(calls, json_type_array))
+		calls = NULL;
+	for (size_t i = 0; calls && i < json_object_array_length(calls); i++) {
+		struct json_object *c = json_object_array_get_idx(calls, i);
+		struct json_object *fn = jget(c, "function");
+		const char *args = jstr(fn, "arguments");
+		struct json_object *tc, *tf, *arr;
+		bool first = true;
+
+		do {
+			size_t n = args ? piece(args) : 0;
+
+			CHUNK_OPEN();
+			arr = json_object_new_array();
+			tc = json_object_new_object();
+			tf = json_object_new_object();
+			json_object_object_add(tc, "index",
+					       json_object_new_int((int)i));
+			if (first) {
+				json_object_object_add(
+					tc, "id", json_object_get(jget(c, "id")));
+				json_object_object_add(
+					tc, "type",
+					json_object_new_string("function"));
+				json_object_object_add(
+					tf, "name",
+					json_object_get(jget(fn, "name")));
+			}
+			json_object_object_add(tf, "arguments",
+					       new_str_len(args ? args : "", n));
+			json_object_object_add(tc, "function", tf);
+			json_object_array_add(arr, tc);
+			json_object_object_add(d, "tool_calls", arr);
+			sse_event(sb, NULL, o);
+			if (args)
+				args += n;
+			first = false;
+		} while (args && *args);
+	}
+	CHUNK_OPEN();
+	json_object_object_add(ch, "finish_reason",
+			       json_object_get(jget(c0, "finish_reason")));
+	sse_event(sb, NULL, o);
+	if (jget(root, "usage")) {
+		CHUNK_OPEN();
+		json_object_object_add(o, "choices", json_object_new_array());
+		json_object_object_add(o, "usage",
+				       json_object_get(jget(root, "usage")));
+		sse_event(sb, NULL, o);
+	}
+#undef CHUNK_OPEN
+	strbuf_addstr(sb, "data: [DONE]\n\n");
+}
+
+static struct json_object *typed(const char *type)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "type", json_object_new_string(type));
+	return o;
+}
+
+static void sse_anthropic(struct strbuf *sb, struct json_object *root)
+{
+	struct json_object *content = jget(root, "content");
+	struct json_object *usage = jget(root, "usage");
+	struct json_object *o, *m, *u, *d;
+	size_t n = json_object_is_type(content, json_type_array) ?
+			   json_object_array_length(content) : 0;
+
+	o = typed("message_start");
+	m = json_object_new_object();
+	json_object_object_add(m, "id", json_object_get(jget(root, "id")));
+	json_object_object_add(m, "type", json_object_new_string("message"));
+	json_object_object_add(m, "role", json_object_new_string("assistant"));
+	json_object_object_add(m, "model", json_object_get(jget(root, "model")));
+	json_object_object_add(m, "content", json_object_new_array());
+	json_object_object_add(m, "stop_reason", NULL);
+	u = json_object_new_object();
+	if (json_object_is_type(usage, json_type_object)) {
+		json_object_object_foreach(usage, k, v)
+		{
+			if (strcmp(k, "output_tokens"))
+				json_object_object_add(u, k,
+						       json_object_get(v));
+		}
+	}
+	json_object_object_add(u, "output_tokens", json_object_new_int(1));
+	json_object_object_add(m, "usage", u);
+	json_object_object_add(o, "message", m);
+	sse_event(sb, "message_start", o);
+	sse_event(sb, "ping", typed("ping"));
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *b = json_object_array_get_idx(content, i);
+		const char *type = jstr(b, "type");
+		struct json_object *start = json_object_new_object();
+		const char *t = NULL, *dtype = NULL, *dfield = NULL;
+		char *json = NULL;
+
+		json_object_object_foreach(b, k, v)
+		{
+			if (!strcmp(k, "text"))
+				json_object_object_add(
+					start, k, json_object_new_string(""));
+			else if (!strcmp(k, "input"))
+				json_object_object_add(start, k,
+						       json_object_new_object());
+			else
+				json_object_object_add(start, k,
+						       json_object_get(v));
+		}
+		o = typed("content_block_start");
+		json_object_object_add(o, "index", json_object_new_int((int)i));
+		json_object_object_add(o, "content_block", start);
+		sse_event(sb, "content_block_start", o);
+		if (type && !strcmp(type, "text")) {
+			t = jstr(b, "text");
+			dtype = "text_delta";
+			dfield = "text";
+		} else if (type && !strcmp(type, "tool_use")) {
+			json = xstrdup(json_object_to_json_string_ext(
+				jget(b, "input"), JSON_C_TO_STRING_PLAIN));
+			t = json;
+			dtype = "input_json_delta";
+			dfield = "partial_json";
+		}
+		while (t && *t) {
+			size_t pl = piece(t);
+
+			o = typed("content_block_delta");
+			json_object_object_add(o, "index",
+					       json_object_new_int((int)i));
+			d = typed(dtype);
+			json_object_object_add(d, dfield, new_str_len(t, pl));
+			json_object_object_add(o, "delta", d);
+			sse_event(sb, "content_block_delta", o);
+			t += pl;
+		}
+		free(json);
+		o = typed("content_block_stop");
+		json_object_object_add(o, "index", json_object_new_int((int)i));
+		sse_event(sb, "content_block_stop", o);
+	}
+	o = typed("message_delta");
+	d = json_object_new_object();
+	json_object_object_add(d, "stop_reason",
+			       json_object_get(jget(root, "stop_reason")));
+	json_object_object_add(d, "stop_sequence", NULL);
+	json_object_object_add(o, "delta", d);
+	u = json_object_new_object();
+	json_object_object_add(u, "output_tokens",
+			       json_object_get(jget(usage, "output_tokens")));
+	json_object_object_add(o, "usage", u);
+	sse_event(sb, "message_delta", o);
+	sse_event(sb, "message_stop", typed("message_stop"));
+}
+
+static void sse_gemini(struct strbuf *sb, struct json_object *root)
+{
+	struct json_object *cands = jget(root, "candidates");
+	struct json_object *c0 = NULL, *parts;
+	size_t n;
+	struct json_object *o, *last;
+
+#define GEM_CHUNK(part)                                                       \
+	do {                                                                  \
+		struct json_object *cs = json_object_new_array();             \
+		struct json_object *c = json_object_new_object();             \
+		struct json_object *ct = json_object_new_object();            \
+		struct json_object *ps = json_object_new_array();             \
+		o = json_object_new_object();                                 \
+		json_object_array_add(ps, part);                              \
+		json_object_object_add(ct, "role",                            \
+				       json_object_new_string("model"));      \
+		json_object_object_add(ct, "parts", ps);                      \
+		json_object_object_add(c, "content", ct);                     \
+		json_object_object_add(c, "index", json_object_new_int(0));   \
+		json_object_array_add(cs, c);                                 \
+		json_object_object_add(o, "candidates", cs);                  \
+		json_object_object_add(o, "responseId",                       \
+				       json_object_get(jget(root, "responseId"))); \
+		last = c;                                                     \
+	} while (0)
+
+	if (json_object_is_type(cands, json_type_array))
+		c0 = json_object_array_get_idx(cands, 0);
+	parts = jget(jget(c0, "content"), "parts");
+	n = json_object_is_type(parts, json_type_array) ?
+		    json_object_array_length(parts) : 0;
+	if (!c0) {
+		/* blocked prompt: one chunk, as sent */
+		sse_event(sb, NULL, json_object_get(root));
+		return;
+	}
+	o = NULL;
+	last = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *p = json_object_array_get_idx(parts, i);
+		const char *t = jstr(p, "text");
+
+		if (!t || jget(p, "thoughtSignature") || jget(p, "thought")) {
+			if (o)
+				sse_event(sb, NULL, o);
+			GEM_CHUNK(json_object_get(p));
+			continue;
+		}
+		while (*t) {
+			size_t k = piece(t);
+			struct json_object *np = json_object_new_object();
+
+			json_object_object_add(np, "text", new_str_len(t, k));
+			if (o)
+				sse_event(sb, NULL, o);
+			GEM_CHUNK(np);
+			t += k;
+		}
+	}
+	if (!o) {
+		struct json_object *np = json_object_new_object();
+
+		json_object_object_add(np, "text", json_object_new_string(""));
+		GEM_CHUNK(np);
+	}
+#undef GEM_CHUNK
+	json_object_object_add(last, "finishReason",
+			       json_object_get(jget(c0, "finishReason")));
+	json_object_object_add(o, "usageMetadata",
+			       json_object_get(jget(root, "usageMetadata")));
+	json_object_object_add(o, "modelVersion",
+			       json_object_get(jget(root, "modelVersion")));
+	sse_event(sb, NULL, o);
+}
+
+/* Render a JSON answer 'body' as the current dialect's stream. */
+static bool to_sse(struct strbuf *body)
+{
+	struct json_object *root = json_tokener_parse(body->buf);
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!root || !json_object_is_type(root, json_type_object)) {
+		json_object_put(root);
+		return false;
+	}
+	if (!strcmp(cur_dialect, "openai"))
+		sse_openai(&sb, root);
+	else if (!strcmp(cur_dialect, "anthropic"))
+		sse_anthropic(&sb, root);
+	else
+		sse_gemini(&sb, root);
+	json_object_put(root);
+	strbuf_reset(body);
+	strbuf_addbuf(body, &sb);
+	strbuf_release(&sb);
+	return true;
+}
+
 /* Build the response in c->out from the reply file text. */
 static void build_reply(struct conn *c, const char *text)
 {
@@ -143,7 +500,7 @@ static void build_reply(struct conn *c, const char *text)
 	const char *p = text, *sep;
 	long status = 200;
 	int64_t delay = 0;
-	bool close_mid = false, stall = false;
+	bool close_mid = false, stall = false, sse = false;
 	size_t pad = 0;
 
 	sep = strstr(text, "\n--\n");
@@ -176,15 +533,25 @@ static void build_reply(struct conn *c, const char *text)
 			close_mid = true;
 		else if (!strcmp(line, "stall"))
 			stall = true;
+		else if (!strcmp(line, "sse"))
+			sse = true;
 		else if (!strcmp(line, "chunk") && arg) {
 			char *a2 = strchr(arg, ' ');
+			char *dash = strchr(arg, '-');
+			int64_t v3 = 0;
 
 			if (a2)
 				*a2++ = '\0';
+			if (dash) {
+				*dash++ = '\0';
+				parse_int64(&v3, dash, 10);
+			}
 			parse_int64(&v1, arg, 10);
 			if (a2)
 				parse_int64(&v2, a2, 10);
 			c->chunk = (size_t)(v1 > 0 ? v1 : 1);
+			c->chunk_min = c->chunk;
+			c->chunk_max = v3 > v1 ? (size_t)v3 : c->chunk;
 			c->chunk_ms = v2;
 		} else if (!strcmp(line, "reset-header") && arg) {
 			char *a2 = strchr(arg, ' ');
@@ -226,6 +593,16 @@ static void build_reply(struct conn *c, const char *text)
 	}
 	for (size_t i = 0; i < pad; i++)
 		strbuf_addch(&body, 'x');
+	if (sse) {
+		/* the blank line that ends the last event */
+		while (body.len && body.buf[body.len - 1] == '\n')
+			strbuf_setlen(&body, body.len - 1);
+		strbuf_addstr(&body, "\n\n");
+		strbuf_addstr(&hdrs, "Content-Type: text/event-stream\r\n");
+	} else if (cur_stream && status >= 200 && status < 300 &&
+		   !strcasestr(hdrs.buf, "content-type:") && to_sse(&body)) {
+		strbuf_addstr(&hdrs, "Content-Type: text/event-stream\r\n");
+	}
 
 	strbuf_reset(&c->out);
 	strbuf_addf(&c->out, "HTTP/1.1 %ld Mock\r\n", status);
@@ -326,23 +703,32 @@ static void handle_request(struct conn *c, size_t hlen, size_t blen)
 	if (json_object_object_get_ex(headers, "x-mock-scenario", &jm))
 		hdr_scen = json_object_get_string(jm);
 
+	jbody = json_tokener_parse(body); /* request body is ours */
+	cur_stream = false;
 	if (strstr(path, "/chat/completions"))
 		dialect = "openai";
 	else if (strstr(path, "/v1/messages"))
 		dialect = "anthropic";
 	else if (strstr(path, ":generateContent"))
 		dialect = "gemini";
+	else if (strstr(path, ":streamGenerateContent")) {
+		dialect = "gemini";
+		cur_stream = true;
+	} else if (!strcmp(path, "/health") && !strcmp(method, "GET"))
+		dialect = "health";
+	if (jbody && json_object_object_get_ex(jbody, "stream", &jm) &&
+	    json_object_get_boolean(jm))
+		cur_stream = true;
 
 	if (hdr_scen) {
 		strbuf_addstr(&scen, hdr_scen);
 	} else if (dialect && !strcmp(dialect, "gemini")) {
 		const char *m = strstr(path, "/models/");
-		const char *e = strstr(path, ":generateContent");
+		const char *e = m ? strchr(m, ':') : NULL;
 
 		if (m && e > m + 8)
 			strbuf_add(&scen, m + 8, (size_t)(e - m - 8));
 	} else {
-		jbody = json_tokener_parse(body); /* request body is ours */
 		if (jbody && json_object_object_get_ex(jbody, "model", &jm))
 			strbuf_addstr(&scen, json_object_get_string(jm));
 	}
@@ -360,6 +746,8 @@ static void handle_request(struct conn *c, size_t hlen, size_t blen)
 	cur_dialect = dialect ? dialect : "any";
 	if (!dialect)
 		error_reply(c, 404, "unknown path");
+	else if (!strcmp(dialect, "health") && !scen.len)
+		build_reply(c, "--\n{\"status\":\"ok\"}\n");
 	else if (!scen.len || strchr(scen.buf, '/') || scen.buf[0] == '.')
 		error_reply(c, 400, "no scenario");
 	else if (!read_reply_file(&reply, scen.buf, dialect, n))
@@ -576,6 +964,10 @@ int main(int argc, char **argv)
 				}
 				if (w > 0)
 					c->sent += (size_t)w;
+				if (w > 0 && c->chunk_max > c->chunk_min)
+					c->chunk = c->chunk >= c->chunk_max ?
+							   c->chunk_min :
+							   c->chunk + 1;
 				if (c->chunk && c->chunk_ms > 0)
 					c->wake_ms = now + c->chunk_ms;
 				if (c->sent >= c->limit) {

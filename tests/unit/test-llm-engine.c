@@ -356,6 +356,9 @@ static const char *findings_schema =
 	"\"severity\":{\"enum\":[\"critical\",\"high\",\"medium\","
 	"\"low\"]}}}}}}";
 
+/* Streaming mode of the endpoints run_conv() uses. */
+static enum llm_stream_mode conv_stream;
+
 static void run_conv(struct conv_out *o, const char *dialect,
 		     const char *scenario, bool tools)
 {
@@ -366,6 +369,7 @@ static void run_conv(struct conv_out *o, const char *dialect,
 	struct strbuf err = STRBUF_INIT;
 
 	mock_ep(&ep, "mock", dialect);
+	ep.stream = conv_stream;
 	add_ep(e, &ep);
 	simple_request(&r, scenario);
 	llm_request_set_schema(&r, "findings", findings_schema);
@@ -420,12 +424,17 @@ static void test_s02_tool_loop(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(dialects); i++) {
+	/* plain, then streamed: the same turns must go out */
+	for (size_t k = 0; k < 2 * ARRAY_SIZE(dialects); k++) {
+		size_t i = k % ARRAY_SIZE(dialects);
+		const char *sel = k < 3 ? "s02-tool" : "s02-tool#sse";
 		struct conv_out o;
 		struct json_object *log[4];
 		size_t n;
 
-		run_conv(&o, dialects[i], "s02-tool", true);
+		conv_stream = k < 3 ? LLM_STREAM_OFF : LLM_STREAM_ON;
+		run_conv(&o, dialects[i], sel, true);
+		conv_stream = LLM_STREAM_DEFAULT;
 		if (o.ret)
 			fail_msg("%s: %s", dialects[i], o.error.buf);
 		assert_int_equal(o.calls, 2);
@@ -433,7 +442,7 @@ static void test_s02_tool_loop(void **state)
 		assert_string_equal(o.json.buf,
 				    "{\"findings\":[{\"file\":\"io_uring/net.c\","
 				    "\"line\":812,\"severity\":\"high\"}]}");
-		n = read_log(log, 4, "s02-tool", dialects[i]);
+		n = read_log(log, 4, sel, dialects[i]);
 		assert_int_equal(n, 2);
 		if (!strstr(jfield(log[1], "body", NULL), second[i]))
 			fail_msg("%s second request lacks the tool result:\n%s",
@@ -833,6 +842,114 @@ static void test_breaker_fallback(void **state)
 	strbuf_release(&err);
 }
 
+static void stream_on(struct llm_endpoint *ep)
+{
+	ep->stream = LLM_STREAM_ON;
+}
+
+static void stream_idle(struct llm_endpoint *ep)
+{
+	ep->stream = LLM_STREAM_ON;
+	ep->idle_timeout_ms = 1000;
+	ep->timeout_ms = 30000;
+	ep->max_attempts = 1;
+}
+
+/* Scenarios 1, 9, 14, 15 and 19 with streamed responses. */
+static void test_stream(void **state)
+{
+	static const struct llm_usage want[3] = {
+		{ .in_uncached = 41200 - 38912, .cache_read = 38912, .out = 900,
+		  .reasoning = 512 },
+		{ .in_uncached = 310, .cache_write = 3000, .cache_write_1h = 1000,
+		  .cache_read = 40960, .out = 820 },
+		{ .in_uncached = 3200, .cache_read = 38000, .out = 1400,
+		  .reasoning = 500 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(dialects); i++) {
+		struct outcome o;
+		struct json_object *log[4];
+		const char *body, *path;
+		int64_t t0;
+		size_t n;
+
+		run_one(&o, dialects[i], "s01-ok#sse", 1, stream_on);
+		if (o.ret)
+			fail_msg("%s: %s", dialects[i], o.error.buf);
+		assert_string_equal(o.text.buf, "Hello from the mock.");
+		assert_int_equal(o.nr_attempts, 1);
+		assert_int_equal(o.stop, LLM_STOP_END);
+		assert_string_equal(o.request_id,
+				    i == 2 ? "r-ok1" : "req-ok-1");
+		n = read_log(log, 4, "s01-ok#sse", dialects[i]);
+		assert_int_equal(n, 1);
+		body = jfield(log[0], "body", NULL);
+		path = jfield(log[0], "path", NULL);
+		if (i == 0)
+			assert_non_null(strstr(body, "\"stream\":true,"
+						     "\"stream_options\":{"
+						     "\"include_usage\":true}"));
+		if (i == 1)
+			assert_non_null(strstr(body, "\"stream\":true"));
+		if (i == 2)
+			assert_non_null(strstr(path, "/v1beta/models/mock-model:"
+						     "streamGenerateContent"
+						     "?alt=sse"));
+		put_all(log, n);
+		out_release(&o);
+
+		run_one(&o, dialects[i], "s15-usage#sse", 1, stream_on);
+		assert_int_equal(o.ret, 0);
+		assert_memory_equal(&o.usage, &want[i], sizeof(want[i]));
+		out_release(&o);
+
+		/* 19: the stream arrives 1-3 bytes at a time */
+		run_one(&o, dialects[i], "s19-sse", 1, stream_on);
+		assert_int_equal(o.ret, 0);
+		assert_string_equal(o.text.buf, "Hello from the mock.");
+		assert_int_equal(o.nr_attempts, 1);
+		out_release(&o);
+
+		/* 9: an error inside a 200 stream is retried, never parsed */
+		run_one(&o, dialects[i], "s09-stream-error", 1, stream_on);
+		assert_int_equal(o.ret, 0);
+		assert_int_equal(o.nr_attempts, 2);
+		assert_int_equal(o.attempts[0].status, 200);
+		assert_int_equal(o.attempts[0].cls,
+				 i == 0 ? LLM_CLASS_SERVER : LLM_CLASS_OVERLOAD);
+		assert_string_equal(o.text.buf, "Hello from the mock.");
+		out_release(&o);
+
+		/* 9: a stream cut before its end marker is a retry */
+		run_one(&o, dialects[i], "s09-cut", 1, stream_on);
+		assert_int_equal(o.ret, 0);
+		assert_int_equal(o.nr_attempts, 2);
+		assert_int_equal(o.attempts[0].cls, LLM_CLASS_SERVER);
+		assert_string_equal(o.text.buf, "Hello from the mock.");
+		assert_string_equal(o.request_id,
+				    i == 2 ? "r-ok1" : "req-after-error");
+		out_release(&o);
+
+		/*
+		 * 14: a stalled stream trips the idle timer, not the 30 s
+		 * cap; libcurl averages the speed over about 5 s, so the
+		 * stall shows after idle_timeout plus up to that window.
+		 */
+		t0 = time_mono_ms();
+		run_one(&o, dialects[i], "s14-stream-stall", 1, stream_idle);
+		assert_int_equal(o.ret, -ETIMEDOUT);
+		assert_int_equal(o.cls, LLM_CLASS_TIMEOUT);
+		assert_int_equal(o.nr_attempts, 1);
+		assert_true(time_mono_ms() - t0 >= 900);
+		if (time_mono_ms() - t0 >= 10000)
+			fail_msg("stall noticed after %lld ms",
+				 (long long)(time_mono_ms() - t0));
+		out_release(&o);
+	}
+}
+
 static void test_debug_log_redacts(void **state)
 {
 	struct outcome o;
@@ -862,6 +979,7 @@ int main(void)
 		cmocka_unit_test(test_s24_hold),
 		cmocka_unit_test(test_concurrency_cap),
 		cmocka_unit_test(test_breaker_fallback),
+		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_debug_log_redacts),
 	};
 

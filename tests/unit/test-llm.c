@@ -7,6 +7,7 @@
 
 #include "kreview/llm.h"
 #include "kreview/llm_json.h"
+#include "kreview/llm_sse.h"
 
 static const char *args_schema =
 	"{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},"
@@ -690,6 +691,220 @@ static void test_key_file(void **state)
 	strbuf_release(&err);
 }
 
+/* ---- SSE framing and streamed responses ---- */
+
+static int sse_record(const char *event, const char *data, size_t len,
+		      void *ctx)
+{
+	struct strbuf *t = ctx;
+
+	strbuf_addf(t, "[%s|", event);
+	strbuf_add(t, data, len);
+	strbuf_addch(t, ']');
+	return 0;
+}
+
+/* Frame 'in' cut at 'cut' and then byte by byte; both give 'want'. */
+static void sse_check(const char *in, const char *want)
+{
+	size_t len = strlen(in);
+
+	for (size_t cut = 0; cut <= len; cut++) {
+		struct strbuf t = STRBUF_INIT, err = STRBUF_INIT;
+		struct llm_sse s;
+
+		llm_sse_init(&s, 0, 0, sse_record, &t);
+		assert_int_equal(llm_sse_feed(&s, in, cut, &err), 0);
+		assert_int_equal(llm_sse_feed(&s, in + cut, len - cut, &err), 0);
+		assert_string_equal(t.buf, want);
+		llm_sse_release(&s);
+		strbuf_reset(&t);
+		llm_sse_init(&s, 0, 0, sse_record, &t);
+		for (size_t i = 0; i < len; i++)
+			assert_int_equal(llm_sse_feed(&s, in + i, 1, &err), 0);
+		assert_string_equal(t.buf, want);
+		llm_sse_release(&s);
+		strbuf_release(&t);
+		strbuf_release(&err);
+	}
+}
+
+static void test_sse_framer(void **state)
+{
+	struct strbuf t = STRBUF_INIT, err = STRBUF_INIT;
+	struct llm_sse s;
+
+	(void)state;
+	sse_check("event: a\r\ndata: x\r\ndata:y\r\n\r\n: ping\n\ndata: z\n\n",
+		  "[a|x\ny][|z]");
+	/* CR alone ends lines; a BOM is skipped; id/retry ignored */
+	sse_check("\xef\xbb\xbf" "data: 1\rdata: 2\r\rid: 7\nretry: 1\n\n",
+		  "[|1\n2]");
+	/* "data" without colon is an empty data line; event name resets */
+	sse_check("event: e\ndata\n\ndata: after\n\n", "[e|][|after]");
+	/* an unfinished event is not dispatched */
+	llm_sse_init(&s, 0, 0, sse_record, &t);
+	assert_int_equal(llm_sse_feed(&s, "data: x\n", 8, &err), 0);
+	assert_true(llm_sse_partial(&s));
+	assert_string_equal(t.buf, "");
+	llm_sse_release(&s);
+	/* caps */
+	llm_sse_init(&s, 16, 32, sse_record, &t);
+	assert_int_equal(llm_sse_feed(&s, "data: 0123456789abc", 19, &err),
+			 -E2BIG);
+	assert_non_null(strstr(err.buf, "longer than 16"));
+	llm_sse_release(&s);
+	strbuf_reset(&err);
+	llm_sse_init(&s, 16, 32, sse_record, &t);
+	assert_int_equal(llm_sse_feed(&s, "data: 0123456789\ndata: 0123456789"
+					  "\ndata: 0123456789\n", 51, &err),
+			 -E2BIG);
+	assert_non_null(strstr(err.buf, "larger than 32"));
+	llm_sse_release(&s);
+	strbuf_release(&t);
+	strbuf_release(&err);
+}
+
+static const char *anthropic_stream =
+	"event: message_start\n"
+	"data: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\","
+	"\"model\":\"claude-x\",\"content\":[],\"usage\":{\"input_tokens\":"
+	"310,\"cache_read_input_tokens\":40960,\"output_tokens\":1}}}\n\n"
+	"event: ping\ndata: {\"type\": \"ping\"}\n\n"
+	"event: content_block_start\n"
+	"data: {\"type\":\"content_block_start\",\"index\":0,"
+	"\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+	"event: content_block_delta\n"
+	"data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+	"{\"type\":\"text_delta\",\"text\":\"Reading \\u00e9\"}}\n\n"
+	"event: content_block_start\n"
+	"data: {\"type\":\"content_block_start\",\"index\":1,"
+	"\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_1\","
+	"\"name\":\"read\",\"input\":{}}}\n\n"
+	"event: content_block_delta\n"
+	"data: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":"
+	"{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"pa\"}}\n\n"
+	"event: content_block_delta\n"
+	"data: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":"
+	"{\"type\":\"input_json_delta\",\"partial_json\":\"th\\\": 1}\"}}"
+	"\n\n"
+	"event: message_delta\n"
+	"data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+	"\"tool_use\"},\"usage\":{\"output_tokens\":42}}\n\n";
+
+static void test_stream_anthropic(void **state)
+{
+	size_t len = strlen(anthropic_stream);
+
+	(void)state;
+	for (size_t step = 1; step <= 7; step += 3) {
+		struct llm_stream *s;
+		struct llm_response r;
+		struct strbuf err = STRBUF_INIT;
+
+		memset(&r, 0, sizeof(r));
+		llm_stream_new(&s, LLM_DIALECT_ANTHROPIC, 0);
+		for (size_t i = 0; i < len; i += step)
+			assert_int_equal(llm_stream_feed(s, anthropic_stream + i,
+							 i + step > len ?
+								 len - i :
+								 step,
+							 &err),
+					 0);
+		/* no message_stop yet: a cut stream is never an answer */
+		assert_int_equal(llm_stream_finish(&r, s, &err), -EPIPE);
+		assert_int_equal(llm_stream_feed(s, "event: message_stop\r\n"
+						    "data: {\"type\":"
+						    "\"message_stop\"}\r\n\r\n",
+						 strlen("event: message_stop\r\n"
+							"data: {\"type\":"
+							"\"message_stop\"}"
+							"\r\n\r\n"),
+						 &err),
+				 0);
+		assert_true(llm_stream_complete(s));
+		assert_int_equal(llm_stream_finish(&r, s, &err), 0);
+		assert_int_equal(r.stop, LLM_STOP_TOOL);
+		assert_int_equal(r.message.nr, 2);
+		assert_string_equal(r.message.parts[0].text, "Reading \xc3\xa9");
+		assert_string_equal(r.message.parts[1].id, "toolu_1");
+		assert_string_equal(r.message.parts[1].args, "{\"path\":1}");
+		assert_int_equal(r.usage.in_uncached, 310);
+		assert_int_equal(r.usage.cache_read, 40960);
+		assert_int_equal(r.usage.out, 42);
+		assert_string_equal(r.request_id, "msg_1");
+		llm_response_release(&r);
+		llm_stream_free(s);
+		strbuf_release(&err);
+	}
+}
+
+static void test_stream_errors(void **state)
+{
+	struct llm_stream *s;
+	struct llm_response r;
+	struct strbuf err = STRBUF_INIT;
+	static const char overloaded[] =
+		"event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":"
+		"\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n";
+	static const char openai_args[] =
+		"data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":"
+		"[{\"index\":0,\"id\":\"c1\",\"function\":{\"name\":\"f\","
+		"\"arguments\":\"{\\\"a\\\":\"}}]}}]}\n\n"
+		"data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":"
+		"[{\"index\":0,\"function\":{\"arguments\":\"1}\"}}]},"
+		"\"finish_reason\":\"tool_calls\"}]}\n\n"
+		"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":9,"
+		"\"completion_tokens\":2}}\n\ndata: [DONE]\n\n";
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	llm_stream_new(&s, LLM_DIALECT_ANTHROPIC, 0);
+	assert_int_equal(llm_stream_feed(s, overloaded, strlen(overloaded),
+					 &err),
+			 -EREMOTEIO);
+	assert_non_null(llm_stream_error(s));
+	assert_int_equal(llm_stream_error(s)->cls, LLM_CLASS_OVERLOAD);
+	assert_non_null(strstr(err.buf, "Overloaded"));
+	llm_stream_free(s);
+
+	/* malformed event data */
+	strbuf_reset(&err);
+	llm_stream_new(&s, LLM_DIALECT_OPENAI, 0);
+	assert_int_equal(llm_stream_feed(s, "data: {\"x\n\n",
+					 strlen("data: {\"x\n\n"), &err),
+			 -EPROTO);
+	llm_stream_free(s);
+
+	/* openai tool arguments joined per index, usage from the last chunk */
+	llm_stream_new(&s, LLM_DIALECT_OPENAI, 0);
+	assert_int_equal(llm_stream_feed(s, openai_args, strlen(openai_args),
+					 &err),
+			 0);
+	assert_int_equal(llm_stream_finish(&r, s, &err), 0);
+	assert_int_equal(r.stop, LLM_STOP_TOOL);
+	assert_int_equal(r.message.nr, 1);
+	assert_string_equal(r.message.parts[0].args, "{\"a\":1}");
+	assert_int_equal(r.usage.in_uncached, 9);
+	assert_int_equal(r.usage.out, 2);
+	llm_response_release(&r);
+	llm_stream_free(s);
+
+	/* the cap on accumulated text */
+	strbuf_reset(&err);
+	llm_stream_new(&s, LLM_DIALECT_GEMINI, 16);
+	{
+		static const char big[] =
+			"data: {\"candidates\":[{\"content\":{\"parts\":[{"
+			"\"text\":\"0123456789abcdefgh\"}]}}]}\n\n";
+
+		assert_int_equal(llm_stream_feed(s, big, strlen(big), &err),
+				 -E2BIG);
+	}
+	llm_stream_free(s);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -708,6 +923,9 @@ int main(void)
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_cost),
 		cmocka_unit_test(test_key_file),
+		cmocka_unit_test(test_sse_framer),
+		cmocka_unit_test(test_stream_anthropic),
+		cmocka_unit_test(test_stream_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
