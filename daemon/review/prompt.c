@@ -451,8 +451,8 @@ static int parse_keywords(void *field, const struct yamlnode *node,
 					   &minlen);
 			if (!minlen) {
 				yamlnode_error(err, it,
-					       "regex keyword matches the empty "
-					       "string, so every patch");
+					       "regex keyword matches the "
+					       "empty string, so every patch");
 				pcre2_code_free(pat->re);
 				pat->re = NULL;
 				ret = -EINVAL;
@@ -861,7 +861,8 @@ int prompt_parse(struct prompt **out, const char *name, const char *buf,
 	p->body = p->raw + (body - buf);
 	p->body_len = (size_t)(end - body);
 	p->body_line = close_line + 1;
-	if (p->kind == PROMPT_STAGE && yamlnode_map_get(doc->root, "applies_to")) {
+	if (p->kind == PROMPT_STAGE &&
+	    yamlnode_map_get(doc->root, "applies_to")) {
 		struct prompt_trigger *t = xcalloc(1, sizeof(*t));
 
 		t->paths = fm.trig.paths;
@@ -936,7 +937,8 @@ static int list_dir(char ***names_out, size_t *nr_out, const char *dir,
 		if (err) {
 			if (err->len && err->buf[err->len - 1] != '\n')
 				strbuf_addch(err, '\n');
-			strbuf_addf(err, "cannot open prompt directory '%s': %s",
+			strbuf_addf(err,
+				    "cannot open prompt directory '%s': %s",
 				    dir, strerror(-ret));
 		}
 		return ret;
@@ -1364,8 +1366,8 @@ int prompt_fence(struct strbuf *out, const char *token, const char *kind,
 	if (!*kind)
 		BUG("empty fence kind");
 	for (const char *c = kind; *c; c++)
-		if (!islower((unsigned char)*c) && !isdigit((unsigned char)*c) &&
-		    *c != '-')
+		if (!islower((unsigned char)*c) &&
+		    !isdigit((unsigned char)*c) && *c != '-')
 			BUG("bad fence kind '%s'", kind);
 	if (strlen(token) != PROMPT_FENCE_TOKEN_LEN)
 		BUG("bad fence token length %zu", strlen(token));

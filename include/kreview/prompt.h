@@ -48,14 +48,14 @@
  *               negated), a whole path component "**" any number
  *               of components, including none (examples in
  *               kreview-prompts(5): C comments cannot hold them),
- *               "\" quotes the next character.  The whole path must match, except that a
- *               pattern ending in "/" matches everything beneath that
- *               directory, as MAINTAINERS F: directories do.  Unlike
- *               F:, a pattern is not unanchored at its end and "*"
- *               never crosses a "/": F: semantics depend on the tree
- *               (the directory auto-slash) and read too much into
- *               short patterns, while a prompt wants a predictable
- *               rule.
+ *               "\" quotes the next character.  The whole path
+ *               must match, except that a pattern ending in "/"
+ *               matches everything beneath that directory, as
+ *               MAINTAINERS F: directories do.  Unlike F:, a pattern
+ *               is anchored at its end and "*" never crosses a "/":
+ *               F: semantics depend on the tree (the directory
+ *               auto-slash) and read too much into short patterns,
+ *               while a prompt wants a predictable rule.
  *   keywords    looked for in the commit message and in the added and
  *               removed lines of the diff (never in context lines or
  *               file headers).  A plain keyword is an ASCII

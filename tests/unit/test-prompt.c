@@ -404,7 +404,8 @@ static void test_applies_shipped(void **state)
 	const struct prompt *flow = prompt_set_stage(set, PROMPT_STAGE_FLOW);
 	const struct prompt *hw = prompt_set_stage(set, PROMPT_STAGE_HARDWARE);
 	const struct prompt *sec = prompt_set_stage(set, PROMPT_STAGE_SECURITY);
-	const struct prompt *intent = prompt_set_stage(set, PROMPT_STAGE_INTENT);
+	const struct prompt *intent =
+		prompt_set_stage(set, PROMPT_STAGE_INTENT);
 	const enum prompt_profile std = PROMPT_PROFILE_STANDARD;
 	(void)state;
 
@@ -655,7 +656,8 @@ static void test_set_errors(void **state)
 	/* All files' problems at once. */
 	write_str(dir, "system.md", "no front matter\n");
 	write_str(dir, "verify.md", "---\nid: verify\ntitle: v\n---\nb\n");
-	write_str(dir, "report.md", "---\nid: report\ntitle: r\nx: 1\n---\nb\n");
+	write_str(dir, "report.md",
+		  "---\nid: report\ntitle: r\nx: 1\n---\nb\n");
 	r = prompt_set_load(&set, dir, &err);
 	assert_int_equal(r, -EINVAL);
 	strbuf_reset(&want);
