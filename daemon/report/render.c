@@ -190,8 +190,8 @@ static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 			return 0;
 		c = c << 6 | (s[i] & 0x3f);
 	}
-	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
 		return 0;
 	*cp = c;
 	return n;
@@ -386,20 +386,24 @@ static void quote_add(struct quote_state *q, const char *s, size_t len)
 }
 
 /*
- * Quote the lines of one hunk that show new-side lines [lo, hi]; a
- * removed line counts as sitting at the new line that follows it.
- * True if a kept or added line falls in [line, end].
+ * Quote the lines of hunk 'h' (its text at 'text') that show new-side
+ * lines [lo, hi]; a removed line counts as sitting at the new line that
+ * follows it.  The walk stops when the hunk's line counts are used up,
+ * so trailing text (a mail signature) is never quoted.  True if a kept
+ * or added line falls in [line, end].
  */
-static bool quote_hunk(struct quote_state *q, const char *text, size_t len,
-		       int new_start, int lo, int hi, int line, int end)
+static bool quote_hunk(struct quote_state *q, const struct diff_hunk *h,
+		       const char *text, int lo, int hi, int line, int end)
 {
-	const char *p = memchr(text, '\n', len), *stop = text + len;
-	int at = new_start;
+	const char *p = memchr(text, '\n', h->length);
+	const char *stop = text + h->length;
+	int at = h->new_start;
+	int old_left = h->old_lines, new_left = h->new_lines;
 	bool hit = false, any = false;
 
 	if (!p)
 		return false;
-	for (p++; p < stop;) {
+	for (p++; p < stop && (old_left > 0 || new_left > 0);) {
 		const char *eol = memchr(p, '\n', (size_t)(stop - p));
 		size_t ll = (size_t)((eol ? eol : stop) - p);
 		char c = ll ? p[0] : ' ';
@@ -410,8 +414,16 @@ static bool quote_hunk(struct quote_state *q, const char *text, size_t len,
 			if (c != '-' && at >= line && at <= end)
 				hit = true;
 		}
-		if (c != '-' && c != '\\')
+		if (c == '-') {
+			old_left--;
+		} else if (c == '+') {
+			new_left--;
 			at++;
+		} else if (c != '\\') {
+			old_left--;
+			new_left--;
+			at++;
+		}
 		p = eol ? eol + 1 : stop;
 	}
 	if (any)
@@ -443,9 +455,9 @@ static bool quote_diff(struct strbuf *out, const struct review_patch *p,
 		if (h->offset >= p->patch_len ||
 		    h->length > p->patch_len - h->offset)
 			continue;
-		if (quote_hunk(&q, p->patch_text + h->offset, h->length,
-			       h->new_start, f->line - QUOTE_CONTEXT,
-			       end + QUOTE_CONTEXT, f->line, end))
+		if (quote_hunk(&q, h, p->patch_text + h->offset,
+			       f->line - QUOTE_CONTEXT, end + QUOTE_CONTEXT,
+			       f->line, end))
 			hit = true;
 	}
 	if (hit) {

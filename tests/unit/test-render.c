@@ -926,7 +926,8 @@ static void test_hostile_strings(void **state)
 	assert_null(strstr(out.buf, "\xc2\x9b"));
 	assert_null(strstr(out.buf, "\xe2\x80\xae"));
 	assert_null(strstr(out.buf, "\xff"));
-	assert_non_null(strstr(out.buf, "na\xc3\xafve \xe6\x97\xa5\xe6\x9c\xac"));
+	assert_non_null(strstr(out.buf,
+			       "na\xc3\xafve \xe6\x97\xa5\xe6\x9c\xac"));
 	assert_non_null(strstr(out.buf, "confidence 1.00"));
 	assert_non_null(strstr(out.buf, "cost $0.000000"));
 	assert_non_null(strstr(out.buf, "[PATCH 1]"));
@@ -1037,6 +1038,27 @@ static void test_quote_sources(void **state)
 					"  > [10 more lines]\n\n"));
 	assert_null(strstr(out.buf, "line 20;"));
 	result_free(&fx.r);
+
+	/*
+	 * The last line of a patch sent by git: its signature after the
+	 * last hunk is not part of the hunk and must not be quoted.
+	 */
+	memset(&fx.s, 0, sizeof(fx.s));
+	strbuf_reset(&ev);
+	strbuf_addf(&ev, "%s-- \n2.43.0\n\n", patch1);
+	series_add(&fx.s, "io_uring/net: retry on -EAGAIN", ev.buf, NULL,
+		   NULL);
+	result_init(&fx.r);
+	sp = spec_leak;
+	sp.line = 18;
+	sp.end_line = 18;
+	result_add(&fx.r, &sp);
+	strbuf_reset(&out);
+	render_result(&out, &fx.s, &fx.r, RENDER_TEXT, NULL);
+	assert_non_null(strstr(out.buf, "  >  \treturn IOU_OK;\n  >  }\n\n"));
+	assert_null(strstr(out.buf, "2.43.0"));
+	assert_null(strstr(out.buf, "> --"));
+	fixture_free(&fx);
 	strbuf_release(&ev);
 	strbuf_release(&out);
 }
