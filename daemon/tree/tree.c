@@ -543,64 +543,89 @@ static char *normalise_url(const char *url)
 	return strbuf_detach(&sb, NULL);
 }
 
-static char *remote_url(git_repository *repo, const char *remote)
+/*
+ * Remotes and upstreams are read from the configuration by key:
+ * libgit2 1.5's git_remote_list() and git_branch_remote_name() match
+ * config keys with a regex whose PCRE2 match data it never frees.
+ */
+static char *config_value(git_config *cfg, const char *section,
+			  const char *sub, const char *name)
 {
-	git_remote *r = NULL;
-	char *url = NULL;
+	struct strbuf key = STRBUF_INIT;
+	git_buf buf = GIT_BUF_INIT;
+	char *v = NULL;
 
-	if (remote && git_remote_lookup(&r, repo, remote) == 0 &&
-	    git_remote_url(r))
-		url = normalise_url(git_remote_url(r));
-	git_remote_free(r);
-	return url;
+	strbuf_addf(&key, "%s.%s.%s", section, sub, name);
+	if (cfg && git_config_get_string_buf(&buf, cfg, key.buf) == 0)
+		v = xmemdupz(buf.ptr, buf.size);
+	git_buf_dispose(&buf);
+	strbuf_release(&key);
+	return v;
 }
 
 /* Describe one reference for the matching rules. */
-static void add_branch(struct branches *bs, git_repository *repo,
+static void add_branch(struct branches *bs, git_config *cfg,
 		       git_reference *ref, bool configured)
 {
-	const char *name = git_reference_name(ref);
-	git_buf buf = GIT_BUF_INIT;
+	const char *name = git_reference_name(ref), *rest;
 	struct branch *b;
+	char *url = NULL;
 
 	ALLOC_GROW(bs->v, bs->nr + 1, bs->alloc);
 	b = &bs->v[bs->nr++];
 	memset(b, 0, sizeof(*b));
 	b->rev = xstrdup(git_reference_shorthand(ref));
 	b->configured = configured;
-	if (git_reference_is_remote(ref)) {
-		if (git_branch_remote_name(&buf, repo, name) == 0) {
-			b->remote = xmemdupz(buf.ptr, buf.size);
-			b->name = xstrdup(name + strlen("refs/remotes/") +
-					  buf.size + 1);
-		}
-	} else if (git_reference_is_branch(ref)) {
-		if (git_branch_upstream_remote(&buf, repo, name) == 0)
-			b->remote = xmemdupz(buf.ptr, buf.size);
-		git_buf_dispose(&buf);
-		if (b->remote &&
-		    git_branch_upstream_merge(&buf, repo, name) == 0) {
-			const char *m = buf.ptr;
+	if ((rest = skip_prefix(name, "refs/remotes/"))) {
+		/* the longest "<remote>/" prefix that is a remote wins */
+		for (const char *sl = strrchr(rest, '/'); sl && !url;) {
+			char *remote = xmemdupz(rest, (size_t)(sl - rest));
 
-			b->name = xstrdup(skip_prefix(m, "refs/heads/") ?
-						  skip_prefix(m, "refs/heads/") :
-						  m);
-		} else {
-			b->name = xstrdup(name + strlen("refs/heads/"));
+			url = config_value(cfg, "remote", remote, "url");
+			if (url) {
+				b->remote = remote;
+				b->name = xstrdup(sl + 1);
+				break;
+			}
+			free(remote);
+			while (--sl > rest && *sl != '/')
+				;
+			if (sl <= rest)
+				sl = NULL;
 		}
+	} else if ((rest = skip_prefix(name, "refs/heads/"))) {
+		b->remote = config_value(cfg, "branch", rest, "remote");
+		if (b->remote)
+			url = config_value(cfg, "remote", b->remote, "url");
+		if (url) {
+			char *merge = config_value(cfg, "branch", rest,
+						   "merge");
+
+			if (merge && skip_prefix(merge, "refs/heads/"))
+				b->name = xstrdup(skip_prefix(merge,
+							      "refs/heads/"));
+			free(merge);
+		}
+		if (!b->name)
+			b->name = xstrdup(rest);
 	}
 	if (!b->name)
 		b->name = xstrdup(b->rev);
-	git_buf_dispose(&buf);
-	b->url = remote_url(repo, b->remote);
+	if (url)
+		b->url = normalise_url(url);
+	free(url);
 }
 
 static void collect_branches(struct branches *bs, git_repository *repo,
 			     const struct tree_base_opts *o)
 {
 	git_branch_iterator *it = NULL;
+	git_config *cfg = NULL;
 	git_reference *ref;
 	git_branch_t type;
+
+	if (git_repository_config_snapshot(&cfg, repo) < 0)
+		cfg = NULL;
 
 	for (size_t i = 0; i < o->branches_nr; i++) {
 		if (git_reference_dwim(&ref, repo, o->branches[i]) < 0) {
@@ -612,20 +637,21 @@ static void collect_branches(struct branches *bs, git_repository *repo,
 			bs->v[bs->nr++].configured = true;
 			continue;
 		}
-		add_branch(bs, repo, ref, true);
+		add_branch(bs, cfg, ref, true);
 		/* keep the name as the user wrote it */
 		free(bs->v[bs->nr - 1].rev);
 		bs->v[bs->nr - 1].rev = xstrdup(o->branches[i]);
 		git_reference_free(ref);
 	}
-	if (git_branch_iterator_new(&it, repo, GIT_BRANCH_REMOTE) < 0)
-		return;
-	while (git_branch_next(&ref, &type, it) == 0) {
-		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT)
-			add_branch(bs, repo, ref, false);
-		git_reference_free(ref);
+	if (git_branch_iterator_new(&it, repo, GIT_BRANCH_REMOTE) == 0) {
+		while (git_branch_next(&ref, &type, it) == 0) {
+			if (git_reference_type(ref) == GIT_REFERENCE_DIRECT)
+				add_branch(bs, cfg, ref, false);
+			git_reference_free(ref);
+		}
 	}
 	git_branch_iterator_free(it);
+	git_config_free(cfg);
 }
 
 static const char *url_basename(const char *url)
