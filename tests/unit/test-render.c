@@ -1063,6 +1063,106 @@ static void test_quote_sources(void **state)
 	strbuf_release(&out);
 }
 
+/* xorshift64: deterministic bytes for the property test. */
+static uint64_t rnd(uint64_t *st)
+{
+	*st ^= *st << 13;
+	*st ^= *st >> 7;
+	*st ^= *st << 17;
+	return *st;
+}
+
+static char *rnd_str(uint64_t *st, size_t max)
+{
+	static const char *const pieces[] = {
+		"\033[31m", "\xc2\x9b", "\xe2\x80\xae", "\xff", "\xc3",
+		"\xe6\x97\xa5", "\"", "\\", "\n", "\r", "\t", " ", "word",
+		"\xf4\x90\x80\x80", "\xed\xa0\x80", "\xc0\xaf", "%", ":",
+	};
+	struct strbuf sb = STRBUF_INIT;
+	size_t n = rnd(st) % (max + 1);
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t r = rnd(st);
+
+		if (r % 3 == 0)
+			strbuf_addstr(&sb, pieces[(r >> 8) % ARRAY_SIZE(pieces)]);
+		else
+			strbuf_addch(&sb, (int)((r >> 8) % 255) + 1);
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+/*
+ * Whatever bytes a model puts in a finding, JSON and SARIF stay one
+ * valid document and text output carries no control character but
+ * newline and tab (and ESC only for our own colours, which are off).
+ */
+static void test_random_strings(void **state)
+{
+	uint64_t st = 0x9e3779b97f4a7c15ULL;
+
+	(void)state;
+	for (int round = 0; round < 200; round++) {
+		struct review_result r;
+		struct fixture fx;
+
+		result_init(&r);
+		for (int k = 0; k < 3; k++) {
+			struct spec sp = spec_leak;
+			char *strs[7];
+
+			for (size_t i = 0; i < ARRAY_SIZE(strs); i++)
+				strs[i] = rnd_str(&st, 40);
+			sp.file = strs[0];
+			sp.function = strs[1];
+			sp.category = strs[2];
+			sp.title = strs[3];
+			sp.explanation = strs[4];
+			sp.evidence = strs[5];
+			sp.drop_reason = strs[6];
+			sp.line = (int)(rnd(&st) % 30) - 5;
+			sp.end_line = sp.line + (int)(rnd(&st) % 4);
+			sp.patch = (int)(rnd(&st) % 4);
+			sp.sev = (enum finding_severity)(rnd(&st) % SEV__MAX);
+			sp.drop = k == 2 ? REVIEW_DROP_DUPLICATE :
+					   REVIEW_REPORTED;
+			result_add(&r, &sp);
+			for (size_t i = 0; i < ARRAY_SIZE(strs); i++)
+				free(strs[i]);
+		}
+		strbuf_addstr(&r.notes, "n\033[2J\n");
+		memset(&fx, 0, sizeof(fx));
+		fixture_fill(&fx);
+		for (int f = 0; f < RENDER_FORMAT_MAX; f++) {
+			struct render_opts o = { .include_dropped = true };
+			struct strbuf out = STRBUF_INIT;
+
+			render_result(&out, round % 2 ? &fx.s : NULL, &r,
+				      (enum render_format)f, &o);
+			if (f == RENDER_TEXT) {
+				for (size_t i = 0; i < out.len; i++) {
+					unsigned char c = (unsigned char)out.buf[i];
+
+					if ((c < 0x20 && c != '\n' && c != '\t') ||
+					    c == 0x7f)
+						fail_msg("control byte %#x at %zu",
+							 c, i);
+				}
+			} else {
+				struct json_object *doc = parse_json(&out);
+
+				if (f == RENDER_SARIF)
+					assert_int_equal(check_sarif(doc), 3);
+				json_object_put(doc);
+			}
+			strbuf_release(&out);
+		}
+		fixture_free(&fx);
+		result_free(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1075,6 +1175,7 @@ int main(void)
 		cmocka_unit_test(test_json_structure),
 		cmocka_unit_test(test_hostile_strings),
 		cmocka_unit_test(test_quote_sources),
+		cmocka_unit_test(test_random_strings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
