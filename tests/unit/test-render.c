@@ -1085,12 +1085,25 @@ static char *rnd_str(uint64_t *st, size_t max)
 	for (size_t i = 0; i < n; i++) {
 		uint64_t r = rnd(st);
 
+		size_t k = (size_t)(r >> 8) % ARRAY_SIZE(pieces);
+
 		if (r % 3 == 0)
-			strbuf_addstr(&sb, pieces[(r >> 8) % ARRAY_SIZE(pieces)]);
+			strbuf_addstr(&sb, pieces[k]);
 		else
 			strbuf_addch(&sb, (int)((r >> 8) % 255) + 1);
 	}
 	return strbuf_detach(&sb, NULL);
+}
+
+/* Nothing but newline and tab below 0x20, no DEL. */
+static void check_terminal_safe(const struct strbuf *out)
+{
+	for (size_t i = 0; i < out->len; i++) {
+		unsigned char c = (unsigned char)out->buf[i];
+
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			fail_msg("control byte %#x at %zu", c, i);
+	}
 }
 
 /*
@@ -1141,14 +1154,7 @@ static void test_random_strings(void **state)
 			render_result(&out, round % 2 ? &fx.s : NULL, &r,
 				      (enum render_format)f, &o);
 			if (f == RENDER_TEXT) {
-				for (size_t i = 0; i < out.len; i++) {
-					unsigned char c = (unsigned char)out.buf[i];
-
-					if ((c < 0x20 && c != '\n' && c != '\t') ||
-					    c == 0x7f)
-						fail_msg("control byte %#x at %zu",
-							 c, i);
-				}
+				check_terminal_safe(&out);
 			} else {
 				struct json_object *doc = parse_json(&out);
 
