@@ -2,6 +2,12 @@
  * llm_conv.c - a conversation on top of the engine: the tool-call loop
  * and validated structured output with one repair re-ask.
  *
+ * Tool arguments that are not a JSON object (local models produce them)
+ * are a bad-output error like a schema mismatch: they use the same
+ * 'max_repairs' budget of re-asks.  The re-ask is the tool result, which
+ * quotes the parse error; the history keeps "{}" in place of the broken
+ * arguments so that every dialect can encode it.
+ *
  * Budgets: 'max_turns' model calls in all (tool rounds, repairs and the
  * empty-answer re-ask included), 'max_tool_bytes' of tool results; once
  * the byte budget is spent, tools answer with an error and the next call
@@ -213,6 +219,34 @@ static bool has_tool_calls(const struct llm_turn *t)
 	return false;
 }
 
+/*
+ * Describe the first tool call of 't' whose arguments are not a JSON
+ * object in 'why'; false if all are fine.
+ */
+static bool bad_arguments(struct strbuf *why, const struct llm_turn *t)
+{
+	for (size_t i = 0; i < t->nr; i++) {
+		const struct llm_part *p = &t->parts[i];
+		struct json_object *o = NULL;
+		struct strbuf jerr = STRBUF_INIT;
+		bool bad;
+
+		if (p->type != LLM_PART_TOOL_CALL)
+			continue;
+		bad = llm_json_parse(&o, p->args, strlen(p->args), &jerr) < 0 ||
+		      !json_object_is_type(o, json_type_object);
+		json_object_put(o);
+		if (bad)
+			strbuf_addf(why, "arguments of tool call '%s' are not "
+					 "a JSON object%s%s",
+				    p->name, jerr.len ? ": " : "", jerr.buf);
+		strbuf_release(&jerr);
+		if (bad)
+			return true;
+	}
+	return false;
+}
+
 static void on_call_done(struct llm_result *r, void *data)
 {
 	struct llm_conv *c = data;
@@ -248,8 +282,34 @@ static void on_call_done(struct llm_result *r, void *data)
 		return;
 	}
 	if (has_tool_calls(&resp->message)) {
+		if (bad_arguments(&verr, &resp->message)) {
+			if (c->res.repairs >= c->opts.max_repairs) {
+				strbuf_addf(&c->res.error, "%s (after %u "
+							   "re-asks)",
+					    verr.buf, c->res.repairs);
+				strbuf_release(&verr);
+				finish(c, -EPROTO, LLM_CLASS_BAD_OUTPUT);
+				return;
+			}
+			c->res.repairs++;
+		}
+		strbuf_release(&verr);
 		t = llm_request_add_turn(&c->req, LLM_ROLE_ASSISTANT);
 		llm_turn_copy(t, &resp->message);
+		for (size_t i = 0; i < t->nr; i++) {
+			struct llm_part *p = &t->parts[i];
+			struct json_object *o = NULL;
+
+			if (p->type != LLM_PART_TOOL_CALL)
+				continue;
+			if (llm_json_parse(&o, p->args, strlen(p->args),
+					   NULL) < 0 ||
+			    !json_object_is_type(o, json_type_object)) {
+				free(p->args);
+				p->args = xstrdup("{}");
+			}
+			json_object_put(o);
+		}
 		run_tools(c, &resp->message);
 		resubmit(c);
 		return;

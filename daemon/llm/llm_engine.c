@@ -51,6 +51,18 @@ struct ep_state {
 	unsigned failures;	/* consecutive overload/server failures */
 	int64_t open_until_ms;
 	enum llm_class disabled; /* terminal quota class, or OK */
+
+	/* readiness probe (llama.cpp /health), see health_probe */
+	enum { HEALTH_NONE, HEALTH_WAIT, HEALTH_RUNNING, HEALTH_READY,
+	       HEALTH_FAILED } health;
+	CURL *probe;
+	struct curl_slist *probe_hdrs;
+	char *probe_url;
+	struct strbuf probe_body;
+	int64_t probe_due_ms, probe_deadline_ms;
+	long probe_status;	/* last answer, 0 if none */
+	unsigned probes;
+	char probe_err[CURL_ERROR_SIZE];
 };
 
 struct call {
@@ -232,6 +244,14 @@ void llm_engine_free(struct llm_engine *e)
 	for (size_t i = 0; i < e->nr_eps; i++) {
 		struct ep_state *s = e->eps[i];
 
+		if (s->probe) {
+			if (s->health == HEALTH_RUNNING)
+				curl_multi_remove_handle(e->multi, s->probe);
+			curl_easy_cleanup(s->probe);
+		}
+		curl_slist_free_all(s->probe_hdrs);
+		free(s->probe_url);
+		strbuf_release(&s->probe_body);
 		llm_endpoint_release(&s->cfg);
 		if (s->key.alloc)
 			memset(s->key.buf, 0, s->key.alloc);
@@ -294,6 +314,10 @@ int llm_engine_add_endpoint(struct llm_engine *e, const struct llm_endpoint *ep,
 		s->cfg.idle_timeout_ms = DEF_IDLE_TIMEOUT_MS;
 	if (!s->cfg.health_timeout_ms)
 		s->cfg.health_timeout_ms = DEF_HEALTH_TIMEOUT_MS;
+	strbuf_init(&s->probe_body, 0);
+	s->probe_body.max = 4096;
+	if (s->cfg.health_probe)
+		s->health = HEALTH_WAIT;
 	bucket_setup(&s->req, ep->rpm, now);
 	bucket_setup(&s->itok, ep->itpm, now);
 	bucket_setup(&s->otok, ep->otpm, now);
@@ -308,6 +332,20 @@ const struct llm_endpoint *llm_engine_endpoint(struct llm_engine *e,
 	struct ep_state *s = find_ep(e, name);
 
 	return s ? &s->cfg : NULL;
+}
+
+int llm_engine_probe(struct llm_engine *e, const char *name)
+{
+	struct ep_state *s = find_ep(e, name);
+
+	if (!s)
+		return -ENOENT;
+	if (s->health != HEALTH_RUNNING) {
+		s->health = HEALTH_WAIT;
+		s->probes = 0;
+		s->probe_due_ms = 0;
+	}
+	return 0;
 }
 
 size_t llm_engine_pending(const struct llm_engine *e)
@@ -1075,6 +1113,83 @@ static void attempt_done(struct llm_engine *e, struct call *c, CURLcode rc)
 	call_finish(e, c, errno_of_class(cls), cls);
 }
 
+/* ---- readiness probe ---- */
+
+static size_t probe_write_cb(char *ptr, size_t size, size_t nmemb, void *data)
+{
+	struct ep_state *s = data;
+
+	/* only the status matters; keep a little of the body, drop the rest */
+	strbuf_add_checked(&s->probe_body, ptr, size * nmemb);
+	return size * nmemb;
+}
+
+static void probe_start(struct llm_engine *e, struct ep_state *s, int64_t now)
+{
+	if (!s->probes)
+		s->probe_deadline_ms = now + s->cfg.health_timeout_ms;
+	if (!s->probe) {
+		struct curl_slist *l = NULL;
+
+		s->probe = curl_easy_init();
+		if (!s->probe)
+			die("cannot create curl easy handle");
+		s->probe_url = llm_endpoint_health_url(&s->cfg);
+		/* extra headers only: the key is not sent to /health */
+		for (size_t i = 0; i < s->cfg.nr_headers; i++) {
+			l = curl_slist_append(l, s->cfg.headers[i]);
+			if (!l)
+				die("out of memory building headers");
+		}
+		s->probe_hdrs = l;
+		curl_easy_setopt(s->probe, CURLOPT_URL, s->probe_url);
+		curl_easy_setopt(s->probe, CURLOPT_PROTOCOLS_STR,
+				 is_loopback_url(s->probe_url) ? "http,https" :
+								  "https");
+		curl_easy_setopt(s->probe, CURLOPT_HTTPHEADER, s->probe_hdrs);
+		curl_easy_setopt(s->probe, CURLOPT_HTTPGET, 1L);
+		curl_easy_setopt(s->probe, CURLOPT_WRITEFUNCTION,
+				 probe_write_cb);
+		curl_easy_setopt(s->probe, CURLOPT_WRITEDATA, s);
+		curl_easy_setopt(s->probe, CURLOPT_ERRORBUFFER, s->probe_err);
+		curl_easy_setopt(s->probe, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(s->probe, CURLOPT_CONNECTTIMEOUT_MS,
+				 (long)s->cfg.connect_timeout_ms);
+		curl_easy_setopt(s->probe, CURLOPT_TIMEOUT_MS, 10000L);
+		curl_easy_setopt(s->probe, CURLOPT_FOLLOWLOCATION, 0L);
+		curl_easy_setopt(s->probe, CURLOPT_USERAGENT,
+				 "kreview/" KREVIEW_VERSION);
+	}
+	strbuf_reset(&s->probe_body);
+	s->probe_err[0] = '\0';
+	s->probes++;
+	if (curl_multi_add_handle(e->multi, s->probe) != CURLM_OK) {
+		s->health = HEALTH_FAILED;
+		return;
+	}
+	s->health = HEALTH_RUNNING;
+}
+
+static void probe_done(struct llm_engine *e, struct ep_state *s, CURLcode rc)
+{
+	int64_t now = time_mono_ms();
+
+	curl_multi_remove_handle(e->multi, s->probe);
+	s->probe_status = 0;
+	curl_easy_getinfo(s->probe, CURLINFO_RESPONSE_CODE, &s->probe_status);
+	if (rc == CURLE_OK && s->probe_status == 200) {
+		s->health = HEALTH_READY;
+		return;
+	}
+	/* 503 while the model loads, refused while the server starts */
+	if (now >= s->probe_deadline_ms) {
+		s->health = HEALTH_FAILED;
+		return;
+	}
+	s->health = HEALTH_WAIT;
+	s->probe_due_ms = now + scaled(e, HEALTH_RETRY_MS);
+}
+
 /* ---- scheduling ---- */
 
 /* 0 if 'c' may start now, else ms to wait; -1 means "fail it now". */
@@ -1083,8 +1198,15 @@ static int64_t admit(struct call *c, int64_t now)
 	struct ep_state *s = c->ep;
 	int64_t w, wait = 0;
 
-	if (s->disabled != LLM_CLASS_OK)
+	if (s->disabled != LLM_CLASS_OK || s->health == HEALTH_FAILED)
 		return -1;
+	if (s->health == HEALTH_WAIT || s->health == HEALTH_RUNNING) {
+		if (s->health == HEALTH_WAIT && now >= s->probe_due_ms)
+			probe_start(c->e, s, now);
+		if (s->health == HEALTH_WAIT)
+			return s->probe_due_ms - now;
+		return s->health == HEALTH_FAILED ? -1 : POLL_CAP_MS;
+	}
 	if (s->breaker == BREAKER_OPEN) {
 		if (now < s->open_until_ms)
 			return s->open_until_ms - now;
@@ -1162,16 +1284,33 @@ static int64_t start_due(struct llm_engine *e)
 		w = admit(c, now);
 		if (w < 0 || (w > 0 && c->ep->breaker == BREAKER_OPEN &&
 			      c->ep->cfg.fallback && !c->fell_back)) {
-			enum llm_class why = c->ep->disabled != LLM_CLASS_OK ?
-						     c->ep->disabled :
-						     LLM_CLASS_CIRCUIT_OPEN;
+			enum llm_class why =
+				c->ep->disabled != LLM_CLASS_OK ?
+					c->ep->disabled :
+				c->ep->health == HEALTH_FAILED ?
+					LLM_CLASS_TIMEOUT :
+					LLM_CLASS_CIRCUIT_OPEN;
+			struct ep_state *was = c->ep;
 
 			if (try_fallback(e, c)) {
 				w = admit(c, now);
 				if (w < 0)
 					w = POLL_CAP_MS;
 			} else if (w < 0) {
-				if (!c->res.error.len)
+				if (!c->res.error.len &&
+				    why == LLM_CLASS_TIMEOUT)
+					strbuf_addf(&c->res.error,
+						    "endpoint '%s' not ready: "
+						    "%s did not answer 200 in "
+						    "%u probes (last: HTTP "
+						    "%ld%s%s)",
+						    was->cfg.name,
+						    was->probe_url, was->probes,
+						    was->probe_status,
+						    was->probe_err[0] ? ", " :
+									"",
+						    was->probe_err);
+				else if (!c->res.error.len)
 					strbuf_addf(&c->res.error,
 						    "endpoint '%s' disabled: %s",
 						    c->ep->cfg.name,
@@ -1198,10 +1337,17 @@ static void drain(struct llm_engine *e)
 
 		if (m->msg != CURLMSG_DONE)
 			continue;
+		for (size_t i = 0; i < e->nr_eps; i++) {
+			if (e->eps[i]->probe == m->easy_handle) {
+				probe_done(e, e->eps[i], m->data.result);
+				goto next;
+			}
+		}
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &c);
 		if (!c)
 			BUG("transfer without call");
 		attempt_done(e, c, m->data.result);
+next:;
 	}
 }
 

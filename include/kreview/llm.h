@@ -482,6 +482,13 @@ void llm_engine_free(struct llm_engine *e);
 /* Copy 'ep' into the engine and load its key; -EEXIST on a dup name. */
 int llm_engine_add_endpoint(struct llm_engine *e, const struct llm_endpoint *ep,
 			    struct strbuf *err);
+/*
+ * (Re-)arm the readiness probe of endpoint 'name' (see health_probe):
+ * its next calls wait until GET <root>/health answers 200, polling every
+ * 0.5 s for at most health_timeout_ms; then they fail with the class
+ * LLM_CLASS_TIMEOUT, or move to the fallback.  -ENOENT if unknown.
+ */
+int llm_engine_probe(struct llm_engine *e, const char *name);
 /* Borrowed view of a registered endpoint, NULL if unknown. */
 const struct llm_endpoint *llm_engine_endpoint(struct llm_engine *e,
 					       const char *name);

@@ -37,6 +37,8 @@ struct outcome {
 	char *request_id;
 	char endpoint[64];
 	enum llm_stop stop;
+	bool prompt_truncated;
+	uint64_t prompt_estimate;
 	bool done;
 };
 
@@ -69,6 +71,8 @@ static void on_done(struct llm_result *r, void *data)
 	o->usage = r->resp.usage;
 	o->cost = r->cost;
 	o->stop = r->resp.stop;
+	o->prompt_truncated = r->resp.prompt_truncated;
+	o->prompt_estimate = r->resp.prompt_estimate;
 	if (r->resp.request_id)
 		o->request_id = xstrdup(r->resp.request_id);
 	snprintf(o->endpoint, sizeof(o->endpoint), "%s",
@@ -950,6 +954,261 @@ static void test_stream(void **state)
 	}
 }
 
+/* 20: tool arguments that are not JSON get one re-ask, then fail */
+static void test_s20_bad_args(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct conv_out o;
+		struct json_object *log[4];
+		const char *body;
+		size_t n;
+
+		run_conv(&o, dialects[i], "s20-badargs", true);
+		if (o.ret)
+			fail_msg("%s: %s", dialects[i], o.error.buf);
+		assert_int_equal(o.calls, 3);
+		assert_int_equal(o.repairs, 1);
+		assert_int_equal(o.tool_calls, 2);
+		n = read_log(log, 4, "s20-badargs", dialects[i]);
+		assert_int_equal(n, 3);
+		/* the re-ask quotes the parse error in the tool result */
+		body = jfield(log[1], "body", NULL);
+		assert_non_null(strstr(body, "arguments are not a JSON object ("));
+		assert_non_null(strstr(body, i == 0 ? "\"arguments\":\"{}\"" :
+						      "\"input\":{}"));
+		put_all(log, n);
+		conv_release(&o);
+	}
+	{
+		struct conv_out o;
+
+		run_conv(&o, "openai", "s20-badargs-twice", true);
+		assert_int_equal(o.ret, -EPROTO);
+		assert_int_equal(o.cls, LLM_CLASS_BAD_OUTPUT);
+		assert_int_equal(o.calls, 2);
+		assert_non_null(strstr(o.error.buf, "arguments of tool call "
+						    "'read_function' are not a "
+						    "JSON object"));
+		conv_release(&o);
+	}
+}
+
+/* 21: anthropic end_turn with empty content after tool results */
+static void test_s21_empty(void **state)
+{
+	struct conv_out o;
+	struct json_object *log[4];
+	size_t n;
+
+	(void)state;
+	run_conv(&o, "anthropic", "s21-empty", true);
+	if (o.ret)
+		fail_msg("%s", o.error.buf);
+	assert_int_equal(o.calls, 3);
+	assert_non_null(strstr(o.json.buf, "\"line\":812"));
+	n = read_log(log, 4, "s21-empty", "anthropic");
+	assert_int_equal(n, 3);
+	/* one re-ask, after the tool result in the same user turn */
+	assert_non_null(strstr(jfield(log[2], "body", NULL),
+			       "\"is_error\":false},{\"type\":\"text\","
+			       "\"text\":\"Please continue and give your final "
+			       "answer.\"}]}]"));
+	put_all(log, n);
+	conv_release(&o);
+}
+
+static size_t count_str(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* 23: what the anthropic request carries, read back from the mock */
+static void test_s23_cache(void **state)
+{
+	struct llm_request r = LLM_REQUEST_INIT;
+	struct llm_endpoint ep;
+	struct llm_engine *e = new_engine(1);
+	struct outcome o;
+	struct json_object *log[4], *body, *sys, *msgs, *v;
+	struct strbuf err = STRBUF_INIT;
+	struct llm_turn *t;
+	size_t n;
+
+	(void)state;
+	mock_ep(&ep, "mock", "anthropic");
+	add_ep(e, &ep);
+	llm_request_add_system(&r, "review protocol", true);
+	llm_request_add_system(&r, "series context and patch", true);
+	llm_request_add_system(&r, "stage instruction", false);
+	llm_request_add_tool(&r, "read_function", "Read one function",
+			     "{\"type\":\"object\"}");
+	for (int i = 0; i < 3; i++) {
+		t = llm_request_add_turn(&r, LLM_ROLE_USER);
+		llm_turn_add_text(t, "look");
+		t->cache_mark = true;
+		t = llm_request_add_turn(&r, LLM_ROLE_ASSISTANT);
+		llm_turn_add_tool_call(t, "toolu_1", "read_function", "{}");
+		t->cache_mark = true;
+	}
+	/* text first in our turn: tool_result must still go first */
+	t = llm_request_add_turn(&r, LLM_ROLE_USER);
+	llm_turn_add_text(t, "and here is the result");
+	llm_turn_add_tool_result(t, "toolu_1", "read_function", "int f(void);",
+				 false);
+	r.mock_scenario = xstrdup("s23-cache");
+	out_init(&o);
+	assert_int_equal(llm_engine_submit(e, "mock", &r, on_done, &o, &err), 0);
+	assert_int_equal(llm_engine_run(e), 0);
+	assert_int_equal(o.ret, 0);
+	n = read_log(log, 4, "s23-cache", "anthropic");
+	assert_int_equal(n, 1);
+	body = json_tokener_parse(jfield(log[0], "body", NULL));
+	assert_non_null(body);
+	/* at most 4 breakpoints; the shared prefix ends with one */
+	assert_true(count_str(jfield(log[0], "body", NULL),
+			      "\"cache_control\"") <= 4);
+	assert_true(json_object_object_get_ex(body, "system", &sys));
+	assert_false(json_object_object_get_ex(
+		json_object_array_get_idx(sys, 0), "cache_control", &v));
+	assert_true(json_object_object_get_ex(
+		json_object_array_get_idx(sys, 1), "cache_control", &v));
+	assert_false(json_object_object_get_ex(
+		json_object_array_get_idx(sys, 2), "cache_control", &v));
+	assert_true(json_object_object_get_ex(body, "messages", &msgs));
+	v = json_object_array_get_idx(msgs, json_object_array_length(msgs) - 1);
+	assert_true(json_object_object_get_ex(v, "content", &v));
+	assert_string_equal(jfield(json_object_array_get_idx(v, 0), "type",
+				   NULL),
+			    "tool_result");
+	assert_string_equal(jfield(json_object_array_get_idx(v, 1), "type",
+				   NULL),
+			    "text");
+	json_object_put(body);
+	put_all(log, n);
+	out_release(&o);
+
+	/* without marked turns: one breakpoint, on the last prefix block */
+	for (size_t i = 0; i < r.nr_turns; i++)
+		r.turns[i].cache_mark = false;
+	free(r.mock_scenario);
+	r.mock_scenario = xstrdup("s23-cache#plain");
+	out_init(&o);
+	assert_int_equal(llm_engine_submit(e, "mock", &r, on_done, &o, &err), 0);
+	assert_int_equal(llm_engine_run(e), 0);
+	n = read_log(log, 4, "s23-cache#plain", "anthropic");
+	assert_int_equal(n, 1);
+	assert_int_equal(count_str(jfield(log[0], "body", NULL),
+				   "\"cache_control\""), 1);
+	assert_non_null(strstr(jfield(log[0], "body", NULL),
+			       "\"text\":\"series context and patch\","
+			       "\"cache_control\":{\"type\":\"ephemeral\"}}"));
+	put_all(log, n);
+	out_release(&o);
+	llm_engine_free(e);
+	llm_request_release(&r);
+	strbuf_release(&err);
+}
+
+static char *health_hdr[1];
+
+static void health_on(struct llm_endpoint *ep)
+{
+	ep->health_probe = true;
+	ep->headers = health_hdr;
+	ep->nr_headers = 1;
+	ep->health_timeout_ms = 1500;
+}
+
+/* 25: hold the first request until /health stops answering 503 */
+static void test_s25_health(void **state)
+{
+	struct outcome o;
+	struct strbuf sb = STRBUF_INIT;
+	int64_t t0 = time_mono_ms();
+	char h[64];
+
+	(void)state;
+	snprintf(h, sizeof(h), "X-Mock-Scenario: s25-health");
+	health_hdr[0] = h;
+	run_one(&o, "openai", "s25-health", 1, health_on);
+	if (o.ret)
+		fail_msg("%s", o.error.buf);
+	assert_int_equal(o.nr_attempts, 1);
+	assert_string_equal(o.request_id, "req-after-load");
+	assert_true(time_mono_ms() - t0 >= 450);
+	out_release(&o);
+	/* two GETs, 503 then 200, before the one POST */
+	assert_int_equal(strbuf_read_file(&sb, log_path, 0), 0);
+	{
+		const char *a = strstr(sb.buf, "\"n\":1,\"scenario\":"
+					       "\"s25-health\",\"dialect\":"
+					       "\"health\",\"method\":\"GET\"");
+		const char *b = strstr(sb.buf, "\"n\":2,\"scenario\":"
+					       "\"s25-health\",\"dialect\":"
+					       "\"health\",\"method\":\"GET\"");
+		const char *c = strstr(sb.buf, "\"n\":1,\"scenario\":"
+					       "\"s25-health\",\"dialect\":"
+					       "\"openai\",\"method\":\"POST\"");
+
+		assert_true(a && b && c && a < b && b < c);
+	}
+	strbuf_release(&sb);
+
+	/* never ready: the call fails as a timeout without being sent */
+	snprintf(h, sizeof(h), "X-Mock-Scenario: s25-loading");
+	run_one(&o, "openai", "s25-loading", 1, health_on);
+	assert_int_equal(o.ret, -ETIMEDOUT);
+	assert_int_equal(o.cls, LLM_CLASS_TIMEOUT);
+	assert_int_equal(o.nr_attempts, 0);
+	assert_non_null(strstr(o.error.buf, "not ready"));
+	assert_non_null(strstr(o.error.buf, "/health did not answer 200"));
+	assert_non_null(strstr(o.error.buf, "HTTP 503"));
+	out_release(&o);
+}
+
+/* 26: usage.prompt_tokens far below what was sent */
+static void test_s26_truncated(void **state)
+{
+	struct llm_request r = LLM_REQUEST_INIT;
+	struct llm_endpoint ep;
+	struct llm_engine *e = new_engine(1);
+	struct outcome a, b;
+	struct strbuf err = STRBUF_INIT, big = STRBUF_INIT;
+
+	(void)state;
+	mock_ep(&ep, "mock", "openai");
+	add_ep(e, &ep);
+	for (int i = 0; i < 200; i++)
+		strbuf_addstr(&big, "static int io_recv(struct io_kiocb *r);\n");
+	simple_request(&r, "s26-truncated");
+	llm_request_add_user_text(&r, big.buf);
+	out_init(&a);
+	assert_int_equal(llm_engine_submit(e, "mock", &r, on_done, &a, &err), 0);
+	assert_int_equal(llm_engine_run(e), 0);
+	assert_int_equal(a.ret, 0);
+	assert_true(a.prompt_estimate >= 2000);
+	assert_true(a.prompt_truncated);
+	llm_request_release(&r);
+	/* 120 tokens reported for a small prompt is plausible */
+	simple_request(&r, "s01-ok#s26");
+	out_init(&b);
+	assert_int_equal(llm_engine_submit(e, "mock", &r, on_done, &b, &err), 0);
+	assert_int_equal(llm_engine_run(e), 0);
+	assert_int_equal(b.ret, 0);
+	assert_false(b.prompt_truncated);
+	out_release(&a);
+	out_release(&b);
+	llm_engine_free(e);
+	llm_request_release(&r);
+	strbuf_release(&err);
+	strbuf_release(&big);
+}
+
 static void test_debug_log_redacts(void **state)
 {
 	struct outcome o;
@@ -980,6 +1239,11 @@ int main(void)
 		cmocka_unit_test(test_concurrency_cap),
 		cmocka_unit_test(test_breaker_fallback),
 		cmocka_unit_test(test_stream),
+		cmocka_unit_test(test_s20_bad_args),
+		cmocka_unit_test(test_s21_empty),
+		cmocka_unit_test(test_s23_cache),
+		cmocka_unit_test(test_s25_health),
+		cmocka_unit_test(test_s26_truncated),
 		cmocka_unit_test(test_debug_log_redacts),
 	};
 
