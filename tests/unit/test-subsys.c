@@ -686,12 +686,12 @@ static void test_keywords(void **state)
 	config_strlist_release(&out);
 	subsys_set_match_keywords(&out, set, have, 1, diff, strlen(diff));
 	assert_int_equal(out.nr, 0);
-	subsys_set_match_keywords(&out, set, NULL, 0,
-				  "+x = rcu_read_lock();\n-\tcall_rcu(a)", 38);
+	subsys_set_match_keywords(&out, set, NULL, 0, "+x = rcu_read_lock();",
+				  21);
 	assert_int_equal(out.nr, 1);
 	assert_string_equal(out.v[0], "RCU");
 	/* Not twice into the same list. */
-	subsys_set_match_keywords(&out, set, NULL, 0, "+call_rcu(\n", 11);
+	subsys_set_match_keywords(&out, set, NULL, 0, "-\tcall_rcu(a)\n", 13);
 	assert_int_equal(out.nr, 1);
 	/* Prefix bound on the left only; no match in 'xrcu_read_lock'. */
 	config_strlist_release(&out);
@@ -700,6 +700,48 @@ static void test_keywords(void **state)
 	assert_int_equal(out.nr, 0);
 	config_strlist_release(&out);
 	subsys_set_free(set);
+}
+
+/* Fixture directories in tests/data/subsys. */
+static void test_data_dirs(void **state)
+{
+	struct subsys_set *set = NULL;
+	struct strbuf err = STRBUF_INIT, want = STRBUF_INIT;
+	const struct subsys_file *f;
+	const char *bad = KREVIEW_TEST_DATA "/subsys/bad";
+
+	(void)state;
+	set = load_dir_ok(KREVIEW_TEST_DATA "/subsys/good");
+	assert_int_equal(subsys_set_count(set), 2);
+	f = subsys_set_lookup(set, "Z");
+	assert_non_null(f);
+	assert_string_equal(subsys_file_section(f), "X");
+	assert_false(subsys_file_stage_enabled(f, SUBSYS_STAGE_FLOW));
+	assert_string_equal(subsys_file_guidance(f, SUBSYS_STAGE_VERIFY), "v");
+	assert_int_equal(subsys_file_style_at(f, 0)->severity,
+			 SUBSYS_SEV_CRITICAL);
+	assert_int_equal(subsys_file_non_issue_at(f, 0)->stages,
+			 SUBSYS_STAGE_BIT(SUBSYS_STAGE_FLOW) |
+				 SUBSYS_STAGE_BIT(SUBSYS_STAGE_REPORT));
+	subsys_set_free(set);
+
+	/* Every problem of every file, in file order. */
+	set = NULL;
+	assert_int_equal(subsys_set_load_dir(&set, bad, &err), -EINVAL);
+	assert_null(set);
+	test_read_data(&want, "subsys/bad/expected.txt");
+	for (size_t i = 0; i < want.len; i++) {
+		if (want.buf[i] != '@')
+			continue;
+		strbuf_remove(&want, i, 1);
+		strbuf_insert(&want, i, bad, strlen(bad));
+	}
+	strbuf_rtrim(&want);
+	if (strcmp(err.buf, want.buf))
+		fail_msg("want:\n%s\ngot:\n%s", want.buf, err.buf);
+	subsys_set_free(set);
+	strbuf_release(&err);
+	strbuf_release(&want);
 }
 
 int main(void)
@@ -714,6 +756,7 @@ int main(void)
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_globs),
 		cmocka_unit_test(test_keywords),
+		cmocka_unit_test(test_data_dirs),
 		cmocka_unit_test(test_shipped),
 	};
 
