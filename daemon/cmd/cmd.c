@@ -37,6 +37,13 @@ const struct cmd cmd_table[] = {
 	  "kreview context --tree DIR [--json] [--budget BYTES] [--lines N]\n"
 	  "                [--base REV] [--branch REF]... [--maintainers FILE]\n"
 	  "                (--series ID [--db FILE] | --mbox FILE)" },
+	{ "llm", cmd_llm, "check and use the configured LLM endpoints",
+	  "kreview llm ping [--config FILE] [NAME...]\n"
+	  "kreview llm ask [--config FILE] --endpoint NAME [--system TEXT]\n"
+	  "                [--json-schema FILE] PROMPT|-\n"
+	  "\n"
+	  "Exit status: 0 success, 1 bad answer, 2 usage or configuration\n"
+	  "error, 3 an endpoint failed." },
 	{ NULL, NULL, NULL, NULL },
 };
 
