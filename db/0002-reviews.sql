@@ -62,3 +62,11 @@ CREATE TABLE review_finding (
 ) STRICT;
 CREATE INDEX review_finding_review ON review_finding(review_id);
 CREATE INDEX review_finding_fingerprint ON review_finding(fingerprint);
+
+-- Local settings kreview keeps for itself, e.g. the secret from which
+-- prompt fence tokens are derived (so cached answers stay usable while
+-- patch authors still cannot know the token).
+CREATE TABLE setting (
+	key TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) STRICT;

@@ -37,6 +37,20 @@ const struct cmd cmd_table[] = {
 	  "kreview context --tree DIR [--json] [--budget BYTES] [--lines N]\n"
 	  "                [--base REV] [--branch REF]... [--maintainers FILE]\n"
 	  "                (--series ID [--db FILE] | --mbox FILE)" },
+	{ "check", cmd_check, "review a local series before sending it",
+	  "kreview check [--tree DIR] [--profile quick|standard|deep]\n"
+	  "              [--format text|json|sarif] [--fail-on SEV] [--dry-run]\n"
+	  "              [--config FILE] [--db FILE] [--endpoint NAME] [--runs N]\n"
+	  "              [--prompts DIR] [--base REV] [--fresh] [--no-verify] [--all]\n"
+	  "              [RANGE | MBOX | -]\n"
+	  "\n"
+	  "Reviews the commits of RANGE (default HEAD, the last commit of the\n"
+	  "repository in the current directory, which is also the tree), or\n"
+	  "the series in MBOX ('-': standard input; --tree names the tree to\n"
+	  "apply it to).  Exit status: 0 no finding at or above --fail-on\n"
+	  "(default high), 1 findings at or above it, 2 usage or configuration\n"
+	  "error, 3 infrastructure failure (endpoint unreachable, none\n"
+	  "configured, quota exhausted)." },
 	{ "llm", cmd_llm, "check and use the configured LLM endpoints",
 	  "kreview llm ping [--config FILE] [NAME...]\n"
 	  "kreview llm ask [--config FILE] --endpoint NAME [--system TEXT]\n"

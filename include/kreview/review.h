@@ -69,6 +69,7 @@ struct review_series {
 	/* Files at the tip of the series; NULL when there is no tree. */
 	int (*read_file)(void *ctx, const char *path, struct strbuf *out);
 	void *read_ctx;
+	void (*read_free)(void *ctx);	/* frees 'read_ctx', or NULL */
 	char *base;		/* base commit id or description, or NULL */
 };
 
@@ -140,6 +141,12 @@ struct review_opts {
 	uint32_t max_tokens;		/* per answer; 0: endpoint default */
 	struct llm_engine *engine;
 	struct db *cache;		/* answer cache, or NULL */
+	/*
+	 * Secret the fence token is derived from (with the patch ids), so
+	 * that a repeated review sends identical requests and the cache
+	 * answers; NULL draws a random token.  Never sent anywhere.
+	 */
+	const char *fence_secret;
 	const char *mock_scenario;	/* tests: X-Mock-Scenario */
 	/* progress lines ("patch 2/5: flow pass 1 done"), or NULL */
 	void (*progress)(void *ctx, const char *line);
@@ -164,6 +171,12 @@ int review_run(struct review_result *out, const struct review_series *s,
  */
 void review_plan(struct strbuf *out, const struct review_series *s,
 		 const struct review_opts *opts);
+
+/*
+ * The fence secret kept in 'db' (created on first use): 0, or -EIO.
+ * '*out' is a new string.
+ */
+int review_fence_secret(char **out, struct db *db);
 
 /* The shared prefix block of a patch (exposed for tests and bench). */
 void review_shared_block(struct strbuf *out, const struct review_series *s,
