@@ -9,7 +9,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char diff[] = "--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n"
 				   "-\trcu_read_lock();\n"
-				   "+\tspin_lock_irqsave(&l, f); io_uring_cmd\n";
+				   "+\tspin_lock_irqsave(&l, f);\n"
+				   "+\tio_uring_cmd_done(cmd);\n";
 	struct strbuf err = STRBUF_INIT;
 	struct subsys_file *f = NULL;
 	struct subsys_set *set = NULL;

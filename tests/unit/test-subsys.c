@@ -124,6 +124,46 @@ static void test_shipped(void **state)
 				 subsys_file_name(f));
 	}
 
+	/*
+	 * A patch touching io_uring and the networking core, mapped with
+	 * the real MAINTAINERS: both rule files apply, most specific
+	 * first, and hardware runs because networking wants it.
+	 */
+	{
+		const char *paths[] = { "io_uring/net.c", "net/core/dev.c" };
+		struct maint_matches mm = MAINT_MATCHES_INIT;
+		const char **titles;
+		struct subsys_rules r;
+
+		maint_map(&mm, m, paths, 2, NULL, 0);
+		titles = xcalloc(mm.nr, sizeof(*titles));
+		for (size_t i = 0; i < mm.nr; i++)
+			titles[i] = mm.v[i].section->title;
+		subsys_rules_init(&r);
+		subsys_rules_build(&r, set, titles, mm.nr);
+		assert_int_equal(r.nr_sections, 2);
+		assert_string_equal(r.sections[0], "IO_URING");
+		assert_string_equal(r.sections[1], "NETWORKING [GENERAL]");
+		assert_true(r.enabled[SUBSYS_STAGE_HARDWARE]);
+		assert_non_null(strstr(r.guidance[SUBSYS_STAGE_LOCKING],
+				       "Rules for IO_URING:\n"));
+		assert_non_null(strstr(r.guidance[SUBSYS_STAGE_LOCKING],
+				       "Rules for NETWORKING [GENERAL]:\n"));
+		assert_int_equal(r.floor_reply, SUBSYS_SEV_MEDIUM);
+		assert_int_equal(r.token_budget, 60000);
+		assert_true(subsys_rules_ignores(&r,
+			"net/core/netdev-genl-gen.c"));
+		assert_false(subsys_rules_ignores(&r, "net/core/dev.c"));
+		for (int st = 0; st < SUBSYS_STAGE_MAX; st++)
+			print_message("io_uring+net %-9s %5zu bytes of "
+				      "guidance\n", subsys_stage_name(st),
+				      r.guidance[st] ? strlen(r.guidance[st])
+						     : 0);
+		subsys_rules_release(&r);
+		free(titles);
+		maint_matches_release(&mm);
+	}
+
 	/* Loading twice gives the same hash. */
 	subsys_set_hash(h1, set);
 	subsys_set_free(set);
