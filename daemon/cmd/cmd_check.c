@@ -5,12 +5,14 @@
 #include "kreview/fromgit.h"
 #include "kreview/llm.h"
 #include "kreview/log.h"
+#include "kreview/maint.h"
 #include "kreview/prompt.h"
 #include "kreview/render.h"
 #include "kreview/review.h"
 #include "kreview/revinput.h"
 #include "kreview/source.h"
 #include "kreview/strbuf.h"
+#include "kreview/subsys.h"
 
 #include <getopt.h>
 #include <git2.h>
@@ -96,8 +98,9 @@ static void make_range(struct strbuf *out, const char *arg)
 
 static int build_input(struct review_series *s, git_repository **repo,
 		       const struct check_opts *o, size_t budget,
-		       struct strbuf *err)
+		       const struct subsys_set *rules, struct strbuf *err)
 {
+	struct maint *maint = NULL;
 	struct strbuf *raw = NULL;
 	struct revinput_msg *msgs = NULL;
 	struct fromgit_series fg = FROMGIT_SERIES_INIT;
@@ -168,16 +171,36 @@ static int build_input(struct review_series *s, git_repository **repo,
 		if (revinput_attach_tree(s, *repo, &base, budget, &why) < 0)
 			fprintf(stderr, "kreview: %s; reviewing the diff alone\n",
 				why.buf);
+		strbuf_reset(&why);
+		if (revinput_tree_maintainers(&maint, *repo, &base, &why) < 0 &&
+		    why.len)
+			fprintf(stderr, "kreview: MAINTAINERS of the tree: %s, ignoring\n",
+				why.buf);
 		strbuf_release(&why);
 	}
+	revinput_attach_rules(s, maint, rules);
 	r = 0;
 out:
+	maint_free(maint);
 	for (size_t i = 0; i < nr; i++)
 		strbuf_release(&raw[i]);
 	free(raw);
 	free(msgs);
 	fromgit_series_release(&fg);
 	return r;
+}
+
+/* The source tree's rule files when running from a build, else the
+ * installed ones. */
+static void find_rules_dir(struct strbuf *out)
+{
+	struct stat st;
+
+	strbuf_addstr(out, KREVIEW_SRCDIR "/subsystems");
+	if (stat(out->buf, &st) == 0 && S_ISDIR(st.st_mode))
+		return;
+	strbuf_reset(out);
+	strbuf_addstr(out, KREVIEW_DATADIR "/subsystems");
 }
 
 static int setup_engine(struct llm_engine **engine,
@@ -236,6 +259,8 @@ int cmd_check(int argc, char **argv)
 	git_repository *repo = NULL;
 	char *secret = NULL;
 	struct strbuf err = STRBUF_INIT, dir = STRBUF_INIT, out = STRBUF_INIT;
+	struct strbuf sdir = STRBUF_INIT;
+	struct subsys_set *rules = NULL;
 	enum render_format fmt = RENDER_TEXT;
 	enum finding_severity fail_on;
 	int c, ret = CHECK_USAGE;
@@ -309,8 +334,23 @@ int cmd_check(int argc, char **argv)
 	ro.prompts = prompts;
 
 	strbuf_reset(&err);
+	if (cfg->review.subsystems)
+		strbuf_addstr(&sdir, cfg->review.subsystems);
+	else
+		find_rules_dir(&sdir);
+	if (subsys_set_load_dir(&rules, sdir.buf, &err) < 0) {
+		fprintf(stderr, "kreview: cannot load the subsystem rules in '%s':\n%s",
+			sdir.buf, err.buf);
+		if (cfg->review.subsystems) {
+			ret = CHECK_USAGE;
+			goto out;
+		}
+		fputs("kreview: reviewing without subsystem rules\n", stderr);
+		rules = NULL;
+	}
+	strbuf_reset(&err);
 	ret = build_input(&s, &repo, &co, (size_t)cfg->review.context_budget,
-			  &err);
+			  rules, &err);
 	if (ret) {
 		fprintf(stderr, "kreview: %s\n", err.buf);
 		goto out;
@@ -411,6 +451,8 @@ out:
 	git_repository_free(repo);
 	config_free(cfg);
 	free(secret);
+	subsys_set_free(rules);
+	strbuf_release(&sdir);
 	strbuf_release(&err);
 	strbuf_release(&dir);
 	strbuf_release(&out);

@@ -2,11 +2,14 @@
 #include "kreview/revinput.h"
 #include "kreview/apply.h"
 #include "kreview/body.h"
+#include "kreview/config.h"
 #include "kreview/context.h"
+#include "kreview/maint.h"
 #include "kreview/msg.h"
 #include "kreview/review.h"
 #include "kreview/series.h"
 #include "kreview/strbuf.h"
+#include "kreview/subsys.h"
 
 #include <git2.h>
 
@@ -229,4 +232,121 @@ void revinput_detach_tree(struct review_series *s)
 	s->read_file = NULL;
 	s->read_ctx = NULL;
 	s->read_free = NULL;
+}
+
+static void render_rules(struct strbuf *out, const struct subsys_rules *r,
+			 const struct review_patch *p)
+{
+	for (int st = 0; st < SUBSYS_STAGE_MAX; st++) {
+		if (!r->guidance[st] || !*r->guidance[st])
+			continue;
+		strbuf_addf(out, "## For the %s stage\n\n%s\n\n",
+			    subsys_stage_name((enum subsys_stage)st),
+			    r->guidance[st]);
+	}
+	if (r->nr_non_issues) {
+		strbuf_addstr(out, "## Not issues here (do not report)\n\n");
+		for (size_t i = 0; i < r->nr_non_issues; i++)
+			strbuf_addf(out, "- %s: %s\n",
+				    r->non_issues[i].pattern,
+				    r->non_issues[i].why);
+		strbuf_addch(out, '\n');
+	}
+	if (r->nr_style) {
+		bool header = false;
+
+		for (size_t i = 0; i < r->nr_style; i++) {
+			bool applies = false;
+
+			for (size_t k = 0; k < p->nr_paths && !applies; k++)
+				applies = subsys_style_applies(&r->style[i],
+							       p->paths[k]);
+			if (!applies)
+				continue;
+			if (!header)
+				strbuf_addstr(out, "## Style rules of the subsystem\n\n");
+			header = true;
+			strbuf_addf(out, "- [%s, %s] %s\n", r->style[i].id,
+				    subsys_severity_name(r->style[i].severity),
+				    r->style[i].text);
+		}
+		if (header)
+			strbuf_addch(out, '\n');
+	}
+	if (r->nr_references) {
+		strbuf_addstr(out, "## Documentation\n\n");
+		for (size_t i = 0; i < r->nr_references; i++)
+			strbuf_addf(out, "- %s\n", r->references[i]);
+	}
+}
+
+void revinput_attach_rules(struct review_series *s, const struct maint *m,
+			   const struct subsys_set *set)
+{
+	for (size_t i = 0; i < s->nr; i++) {
+		struct review_patch *p = &s->patches[i];
+		struct maint_matches mm = MAINT_MATCHES_INIT;
+		struct subsys_rules rules;
+		struct strbuf text = STRBUF_INIT, out = STRBUF_INIT;
+		const char **titles = NULL;
+		size_t nr = 0;
+
+		maint_matches_init(&mm);
+		if (m) {
+			strbuf_addf(&text, "%s\n%s", p->message, p->patch_text);
+			maint_map(&mm, m, (const char *const *)p->paths,
+				  p->nr_paths, text.buf, text.len);
+			titles = xcalloc(mm.nr + 1, sizeof(*titles));
+			for (size_t k = 0; k < mm.nr; k++)
+				if (strcmp(mm.v[k].section->title, "THE REST"))
+					titles[nr++] = mm.v[k].section->title;
+		}
+		free(p->subsystem);
+		p->subsystem = nr ? xstrdup(titles[0]) : NULL;
+		if (set && nr) {
+			subsys_rules_init(&rules);
+			subsys_rules_build(&rules, set, titles, nr);
+			if (rules.nr_sections) {
+				strbuf_addstr(&out, "Rules of ");
+				for (size_t k = 0; k < rules.nr_sections; k++)
+					strbuf_addf(&out, "%s%s", k ? ", " : "",
+						    rules.sections[k]);
+				strbuf_addstr(&out, ", from kreview's subsystem rule files:\n\n");
+				render_rules(&out, &rules, p);
+			}
+			subsys_rules_release(&rules);
+		}
+		free(p->rules);
+		p->rules = out.len ? strbuf_detach(&out, NULL) : NULL;
+		free(titles);
+		maint_matches_release(&mm);
+		strbuf_release(&text);
+		strbuf_release(&out);
+	}
+}
+
+int revinput_tree_maintainers(struct maint **out, struct git_repository *repo,
+			      const struct git_oid *tree, struct strbuf *err)
+{
+	git_object *obj = NULL;
+	git_tree *t = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	int r = -ENOENT;
+
+	if (git_object_lookup(&obj, repo, tree, GIT_OBJECT_ANY) < 0 ||
+	    git_object_peel((git_object **)&t, obj, GIT_OBJECT_TREE) < 0)
+		goto out;
+	if (git_tree_entry_bypath(&e, t, "MAINTAINERS") < 0 ||
+	    git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0)
+		goto out;
+	r = maint_parse(out, git_blob_rawcontent(blob),
+			(size_t)git_blob_rawsize(blob), "MAINTAINERS", NULL,
+			err);
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	git_tree_free(t);
+	git_object_free(obj);
+	return r;
 }

@@ -43,6 +43,27 @@ int revinput_attach_tree(struct review_series *s, struct git_repository *repo,
 			 const struct git_oid *base, size_t budget,
 			 struct strbuf *err);
 
+struct maint;
+struct subsys_set;
+
+/*
+ * Map every patch's paths (and, for K: keywords, its commit message
+ * and diff) to MAINTAINERS sections ('m' may be NULL: no sections),
+ * set its subsystem to the most specific one, and render the rules of
+ * 'set' (may be NULL) for those sections into its 'rules' text: the
+ * per-stage guidance, the known non-issues, the style rules that apply
+ * to its paths, and the documentation to consult.
+ */
+void revinput_attach_rules(struct review_series *s, const struct maint *m,
+			   const struct subsys_set *set);
+
+/*
+ * Parse the MAINTAINERS file of the tree 'tree' (a commit or tree id)
+ * of 'repo' into '*out': 0, or -ENOENT when the tree has none.
+ */
+int revinput_tree_maintainers(struct maint **out, struct git_repository *repo,
+			      const struct git_oid *tree, struct strbuf *err);
+
 /* Drop the tip reader (review_series_release() does it too). */
 void revinput_detach_tree(struct review_series *s);
 
