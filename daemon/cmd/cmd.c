@@ -58,6 +58,14 @@ const struct cmd cmd_table[] = {
 	  "\n"
 	  "Exit status: 0 success, 1 bad answer, 2 usage or configuration\n"
 	  "error, 3 an endpoint failed." },
+	{ "review", cmd_review, "review an ingested series and store the result",
+	  "kreview review [--db FILE] [--config FILE] [--tree DIR] [--base REV]\n"
+	  "               [--format text|json|sarif] [--endpoint NAME] [--fresh]\n"
+	  "               SERIES-ID|MSGID\n"
+	  "\n"
+	  "Runs the review pipeline of 'kreview check' on a series stored by\n"
+	  "'kreview ingest' (list mode: findings must pass the verifier) and\n"
+	  "stores the review, its usage and its findings in the database." },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# kreview review: the t0500 series stored with 'series from-git', then
+# reviewed from the database against the mock; the review, its usage and
+# every finding (reported and dropped) are stored.
+. "$(dirname "$0")/lib.sh"
+export GIT_AUTHOR_NAME="A Dev" GIT_AUTHOR_EMAIL=a@example.org \
+	GIT_COMMITTER_NAME="A Dev" GIT_COMMITTER_EMAIL=a@example.org
+repo="$TRASH/repo"
+git init -q -b main "$repo"
+cd "$repo"
+printf 'int do_recv(struct sock *sk, int len)\n{\n\tchar *buf;\n\tint ret;\n\n\tret = prepare(sk);\n\tsk->sk_prot->close(sk);\n\treturn ret;\n}\n\nint do_send(struct sock *sk)\n{\n\treturn 0;\n}\n' > net.c
+git add net.c && git commit -q -m "base"
+git checkout -q -b topic
+python3 - <<'PY'
+s = open("net.c").read()
+s = s.replace("\tint ret;\n", "\tint ret;\n\tbuf = kmalloc(len, GFP_KERNEL);\n")
+s = s.replace("{\n\treturn 0;", "{\n\tif (!sk)\n\t\treturn -EINVAL;\n\treturn 0;")
+open("net.c", "w").write(s)
+PY
+git commit -q -a -m "net: allocate a receive buffer"
+printf '\nint do_poll(struct sock *sk)\n{\n\treturn 1;\n}\n' >> net.c
+git commit -q -a -m "net: add do_poll"
+python3 - <<'PY'
+s = open("net.c").read()
+s = s.replace("\tif (!sk)\n\t\treturn -EINVAL;\n", "")
+s = s.replace("GFP_KERNEL);\n", "GFP_KERNEL);\n\tlen = min(len, 64);\n")
+open("net.c", "w").write(s)
+PY
+git commit -q -a -m "net: clamp receive length"
+"$KREVIEW" series from-git --db "$TRASH/k.db" --tree "$repo" main..topic > "$TRASH/id"
+id=$(grep -o '[0-9]\+' "$TRASH/id" | head -1)
+[ -n "$id" ] || fail "from-git printed no series id: $(cat "$TRASH/id")"
+
+"$KREVIEW_BUILD/tests/mockllm" --dir "$KREVIEW_TESTS/data/review/mock" \
+	--port-file "$TRASH/port" --log "$TRASH/mock.log" &
+mock=$!
+trap 'kill $mock 2>/dev/null; rm -rf "$TRASH"' EXIT
+for _ in $(seq 50); do [ -s "$TRASH/port" ] && break; sleep 0.1; done
+cat > "$TRASH/config.yaml" <<Y
+endpoints:
+  - name: mock
+    dialect: openai
+    url: http://127.0.0.1:$(cat "$TRASH/port")/v1
+    model: check
+    concurrency: 1
+    max_attempts: 1
+review:
+  runs: 2
+  profile: quick
+  prompts: $KREVIEW_TESTS/data/review/prompts
+Y
+"$KREVIEW" review --config "$TRASH/config.yaml" --db "$TRASH/k.db" --tree "$repo" \
+	--format json "$id" > "$TRASH/out.json" 2> "$TRASH/err" ||
+	{ cat "$TRASH/err"; fail "review failed"; }
+cat "$TRASH/err"
+grep -q "stored: 2 findings reported, 4 dropped" "$TRASH/err" || fail "summary"
+python3 - "$TRASH/k.db" "$id" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rev = db.execute("select id, series_id, runs, requests, cached, failed from review").fetchall()
+assert len(rev) == 1 and rev[0][1] == int(sys.argv[2]) and rev[0][2] == 2 and rev[0][3] == 9, rev
+rows = db.execute("select patch, reported, dropped, verdict, pre_existing, title from review_finding order by id").fetchall()
+assert len(rows) == 6, rows
+rep = [r for r in rows if r[1]]
+assert sorted(r[5][:20] for r in rep) == sorted(["buf from kmalloc is ", "sk_prot may be NULL "]), rep
+drops = sorted(r[2] for r in rows if not r[1])
+assert drops == ["duplicate", "fixed-later", "refuted", "threshold"], drops
+print("stored review as expected")
+PY
+echo ok
