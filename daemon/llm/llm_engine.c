@@ -51,6 +51,7 @@ struct ep_state {
 	unsigned failures;	/* consecutive overload/server failures */
 	int64_t open_until_ms;
 	enum llm_class disabled; /* terminal quota class, or OK */
+	int64_t disabled_until_ms; /* announced reset; 0: none */
 
 	/* readiness probe (llama.cpp /health), see health_probe */
 	enum { HEALTH_NONE, HEALTH_WAIT, HEALTH_RUNNING, HEALTH_READY,
@@ -658,6 +659,8 @@ static int errno_of_class(enum llm_class cls)
 		return -ETIMEDOUT;
 	case LLM_CLASS_CIRCUIT_OPEN:
 		return -ECONNREFUSED;
+	case LLM_CLASS_RETRY_LATER:
+		return -EBUSY;
 	case LLM_CLASS_REQUEST:
 	case LLM_CLASS_MAX:
 		break;
@@ -984,6 +987,30 @@ static bool stream_done(struct llm_engine *e, struct call *c, CURLcode rc,
 	return false;
 }
 
+/*
+ * The server's wait hint, by the precedence of reference §8:
+ * retry-after-ms, retry-after (seconds or HTTP date), a delay in the
+ * body, then 'reset' (rate-limit headers).  -1 if none.
+ */
+static int64_t server_delay(struct call *c, long status,
+			    const struct llm_error_info *info, int64_t reset)
+{
+	const char *h;
+	int64_t ra;
+	curl_off_t cra = 0;
+
+	h = status ? hdr_lookup(c->easy, "retry-after-ms") : NULL;
+	if (h && parse_int64(&ra, h, 10) == 0 && ra >= 0)
+		return ra;
+	if (status && hdr_lookup(c->easy, "retry-after") &&
+	    curl_easy_getinfo(c->easy, CURLINFO_RETRY_AFTER, &cra) ==
+		    CURLE_OK)
+		return cra > 0 ? (int64_t)cra * 1000 : 0;
+	if (info->delay_ms >= 0)
+		return info->delay_ms;
+	return reset;
+}
+
 static void attempt_done(struct llm_engine *e, struct call *c, CURLcode rc)
 {
 	struct ep_state *s = c->ep;
@@ -1071,33 +1098,34 @@ static void attempt_done(struct llm_engine *e, struct call *c, CURLcode rc)
 	    cls == LLM_CLASS_TIMEOUT)
 		breaker_failure(e, s, now);
 	if (cls == LLM_CLASS_SPEND_LIMIT || cls == LLM_CLASS_QUOTA ||
-	    cls == LLM_CLASS_DAILY_QUOTA)
+	    cls == LLM_CLASS_DAILY_QUOTA) {
+		int64_t back = server_delay(c, status, &info, -1);
+
 		s->disabled = cls;
+		/* back at the announced reset, else for good */
+		s->disabled_until_ms = back >= 0 ? now + scaled(e, back) : 0;
+	}
 
 	llm_error_info_release(&c->res.info);
 	c->res.info = info;
 
 	if (retry && c->attempt < s->cfg.max_attempts) {
-		/* delay precedence, reference §8 */
-		int64_t ra;
-		curl_off_t cra = 0;
-
-		h = status ? hdr_lookup(c->easy, "retry-after-ms") : NULL;
-		if (h && parse_int64(&ra, h, 10) == 0 && ra >= 0)
-			delay = ra;
-		if (delay < 0 && status &&
-		    hdr_lookup(c->easy, "retry-after") &&
-		    curl_easy_getinfo(c->easy, CURLINFO_RETRY_AFTER, &cra) ==
-			    CURLE_OK)
-			delay = cra > 0 ? (int64_t)cra * 1000 : 0;
-		if (delay < 0 && info.delay_ms >= 0)
-			delay = info.delay_ms;
-		if (delay < 0 && cls == LLM_CLASS_RATE_LIMIT && reset >= 0)
-			delay = reset;
-		if (delay >= 0) {
-			if (delay > s->cfg.max_retry_delay_ms)
-				delay = s->cfg.max_retry_delay_ms;
-		} else {
+		delay = server_delay(c, status, &c->res.info,
+				     cls == LLM_CLASS_RATE_LIMIT ? reset : -1);
+		if (delay > s->cfg.max_retry_delay_ms) {
+			/* do not hold a slot that long: hand it back */
+			c->res.attempts[c->res.nr_attempts - 1].delay_ms = delay;
+			if (try_fallback(e, c))
+				return;
+			c->res.retry_after_ms = delay;
+			strbuf_addf(&c->res.error, " (server asks to retry in "
+						   "%lld ms, more than %lld)",
+				    (long long)delay,
+				    (long long)s->cfg.max_retry_delay_ms);
+			call_finish(e, c, -EBUSY, LLM_CLASS_RETRY_LATER);
+			return;
+		}
+		if (delay < 0) {
 			delay = backoff_ms(e, c->attempt);
 		}
 		c->res.attempts[c->res.nr_attempts - 1].delay_ms = delay;
@@ -1198,6 +1226,11 @@ static int64_t admit(struct call *c, int64_t now)
 	struct ep_state *s = c->ep;
 	int64_t w, wait = 0;
 
+	if (s->disabled != LLM_CLASS_OK && s->disabled_until_ms &&
+	    now >= s->disabled_until_ms) {
+		s->disabled = LLM_CLASS_OK;
+		s->disabled_until_ms = 0;
+	}
 	if (s->disabled != LLM_CLASS_OK || s->health == HEALTH_FAILED)
 		return -1;
 	if (s->health == HEALTH_WAIT || s->health == HEALTH_RUNNING) {

@@ -57,6 +57,7 @@ const char *llm_class_name(enum llm_class c)
 		[LLM_CLASS_BAD_OUTPUT] = "bad-output",
 		[LLM_CLASS_TIMEOUT] = "timeout",
 		[LLM_CLASS_CIRCUIT_OPEN] = "circuit-open",
+		[LLM_CLASS_RETRY_LATER] = "retry-later",
 	};
 
 	return (unsigned)c < LLM_CLASS_MAX ? names[c] : "?";

@@ -226,6 +226,12 @@ enum llm_class {
 	LLM_CLASS_BAD_OUTPUT,	/* malformed 2xx body or invalid answer */
 	LLM_CLASS_TIMEOUT,	/* retried: connect/overall/stall timeout */
 	LLM_CLASS_CIRCUIT_OPEN,	/* endpoint refused by its breaker */
+	/*
+	 * The server asked for a wait longer than max_retry_delay_ms: the
+	 * call is handed back (with the wait in retry_after_ms) for the
+	 * caller to requeue instead of holding a slot that long.
+	 */
+	LLM_CLASS_RETRY_LATER,
 	LLM_CLASS_MAX
 };
 
@@ -289,7 +295,8 @@ struct llm_endpoint {
 
 	int64_t connect_timeout_ms;	/* 0: 10 s */
 	int64_t timeout_ms;		/* overall per attempt; 0: 600 s */
-	int64_t max_retry_delay_ms;	/* server hint clamp; 0: 60 s */
+	/* longest server hint waited for; longer ones: RETRY_LATER; 0: 60 s */
+	int64_t max_retry_delay_ms;
 	unsigned max_attempts;		/* 0: 6 */
 	size_t max_response_bytes;	/* 0: 8 MiB */
 	unsigned breaker_threshold;	/* consecutive failures; 0: 5 */
@@ -449,7 +456,13 @@ struct llm_attempt {
  * (then 'resp' is filled), else a negative errno: -EAGAIN retries
  * exhausted, -EPERM terminal quota/auth, -E2BIG context overflow or
  * response cap, -EPROTO bad output, -ETIMEDOUT, -ECONNREFUSED circuit
- * open, -EINVAL bad request.  'cls' and 'error' say why.
+ * open, -EINVAL bad request, -EBUSY retry later (LLM_CLASS_RETRY_LATER:
+ * submit again after 'retry_after_ms').  'cls' and 'error' say why.
+ *
+ * An endpoint disabled by a terminal quota class stays disabled until
+ * the reset the provider announced (retry-after header or a body
+ * delay such as Gemini's RetryInfo), or for the engine's lifetime when
+ * it announced none.
  */
 struct llm_result {
 	int ret;
@@ -461,6 +474,7 @@ struct llm_result {
 	const char *endpoint;	/* name of the endpoint that answered */
 	double cost;		/* USD from that endpoint's price table */
 	int64_t elapsed_ms;
+	int64_t retry_after_ms;		/* RETRY_LATER: the server's wait */
 	struct llm_error_info info;	/* of the last failed attempt */
 };
 

@@ -39,6 +39,7 @@ struct outcome {
 	enum llm_stop stop;
 	bool prompt_truncated;
 	uint64_t prompt_estimate;
+	int64_t retry_after_ms;
 	bool done;
 };
 
@@ -72,6 +73,7 @@ static void on_done(struct llm_result *r, void *data)
 	o->cost = r->cost;
 	o->stop = r->resp.stop;
 	o->prompt_truncated = r->resp.prompt_truncated;
+	o->retry_after_ms = r->retry_after_ms;
 	o->prompt_estimate = r->resp.prompt_estimate;
 	if (r->resp.request_id)
 		o->request_id = xstrdup(r->resp.request_id);
@@ -1209,6 +1211,70 @@ static void test_s26_truncated(void **state)
 	strbuf_release(&big);
 }
 
+static void short_clamp(struct llm_endpoint *ep)
+{
+	ep->max_retry_delay_ms = 2000;
+}
+
+/* A hint above the clamp hands the call back instead of waiting. */
+static void test_retry_later(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(dialects); i++) {
+		struct outcome o;
+		int64_t t0 = time_mono_ms();
+
+		run_one(&o, dialects[i], "s06-later", 1, short_clamp);
+		assert_int_equal(o.ret, -EBUSY);
+		assert_int_equal(o.cls, LLM_CLASS_RETRY_LATER);
+		assert_int_equal(o.nr_attempts, 1);
+		assert_int_equal(o.attempts[0].delay_ms, 5000);
+		assert_int_equal(o.retry_after_ms, 5000);
+		assert_true(time_mono_ms() - t0 < 1500);
+		assert_non_null(strstr(o.error.buf, "retry in 5000 ms"));
+		assert_string_equal(llm_class_name(o.cls), "retry-later");
+		out_release(&o);
+	}
+}
+
+/* A daily quota with an announced reset comes back at the reset. */
+static void test_quota_reset(void **state)
+{
+	struct llm_request r = LLM_REQUEST_INIT;
+	struct llm_endpoint ep;
+	struct llm_engine *e = new_engine(1);
+	struct outcome a, b, c;
+	struct strbuf err = STRBUF_INIT;
+
+	(void)state;
+	mock_ep(&ep, "mock", "gemini");
+	add_ep(e, &ep);
+	simple_request(&r, "s07-daily-reset");
+	out_init(&a);
+	out_init(&b);
+	out_init(&c);
+	assert_int_equal(llm_engine_submit(e, "mock", &r, on_done, &a, &err), 0);
+	assert_int_equal(llm_engine_run(e), 0);
+	assert_int_equal(a.cls, LLM_CLASS_DAILY_QUOTA);
+	assert_int_equal(a.nr_attempts, 1);
+	/* disabled until the reset: nothing is sent */
+	assert_int_equal(llm_engine_submit(e, "mock", &r, on_done, &b, &err), 0);
+	assert_int_equal(llm_engine_run(e), 0);
+	assert_int_equal(b.cls, LLM_CLASS_DAILY_QUOTA);
+	assert_int_equal(b.nr_attempts, 0);
+	usleep(1100 * 1000);
+	assert_int_equal(llm_engine_submit(e, "mock", &r, on_done, &c, &err), 0);
+	assert_int_equal(llm_engine_run(e), 0);
+	assert_int_equal(c.ret, 0);
+	assert_int_equal(c.nr_attempts, 1);
+	out_release(&a);
+	out_release(&b);
+	out_release(&c);
+	llm_engine_free(e);
+	llm_request_release(&r);
+	strbuf_release(&err);
+}
+
 static void test_debug_log_redacts(void **state)
 {
 	struct outcome o;
@@ -1244,6 +1310,8 @@ int main(void)
 		cmocka_unit_test(test_s23_cache),
 		cmocka_unit_test(test_s25_health),
 		cmocka_unit_test(test_s26_truncated),
+		cmocka_unit_test(test_retry_later),
+		cmocka_unit_test(test_quota_reset),
 		cmocka_unit_test(test_debug_log_redacts),
 	};
 
