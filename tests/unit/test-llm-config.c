@@ -126,9 +126,72 @@ static void test_errors(void **state)
 	strbuf_release(&err);
 }
 
+static void test_stream_keys(void **state)
+{
+	struct llm_config *c = NULL;
+	struct strbuf err = STRBUF_INIT;
+	const struct llm_endpoint *ep;
+
+	(void)state;
+	assert_int_equal(
+		parse(&c,
+		      "endpoints:\n"
+		      "  - name: local\n"
+		      "    dialect: openai\n"
+		      "    url: http://127.0.0.1:8080/v1\n"
+		      "    model: m\n"
+		      "    stream: true\n"
+		      "    idle_timeout: 30s\n"
+		      "    health_probe: true\n"
+		      "    health_timeout: 10m\n"
+		      "  - name: claude\n"
+		      "    dialect: anthropic\n"
+		      "    url: https://api.anthropic.com\n"
+		      "    model: c\n"
+		      "  - name: quiet\n"
+		      "    dialect: anthropic\n"
+		      "    url: https://api.anthropic.com\n"
+		      "    model: c\n"
+		      "    stream: false\n",
+		      &err),
+		0);
+	ep = llm_config_find(c, "local");
+	assert_int_equal(ep->stream, LLM_STREAM_ON);
+	assert_true(llm_endpoint_streams(ep));
+	assert_int_equal(ep->idle_timeout_ms, 30000);
+	assert_true(ep->health_probe);
+	assert_int_equal(ep->health_timeout_ms, 600000);
+	{
+		char *h = llm_endpoint_health_url(ep);
+
+		assert_string_equal(h, "http://127.0.0.1:8080/health");
+		free(h);
+	}
+	ep = llm_config_find(c, "claude");
+	assert_int_equal(ep->stream, LLM_STREAM_DEFAULT);
+	assert_true(llm_endpoint_streams(ep));
+	assert_false(ep->health_probe);
+	assert_false(llm_endpoint_streams(llm_config_find(c, "quiet")));
+	llm_config_release(&c);
+	strbuf_reset(&err);
+	assert_int_equal(parse(&c,
+			       "endpoints:\n"
+			       "  - name: x\n"
+			       "    dialect: openai\n"
+			       "    url: http://h/v1\n"
+			       "    model: m\n"
+			       "    stream: sometimes\n",
+			       &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.buf, "c.yaml:6:"));
+	llm_config_release(&c);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stream_keys),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_errors),
 	};
