@@ -3,7 +3,8 @@
  * 200 ms latency) at concurrency C; prints wall time against the ideal
  * N/C x 0.2 s, CPU time per request and peak RSS.
  *
- * Usage: bench-llm MOCKLLM_BINARY [N [C]]
+ * Usage: bench-llm MOCKLLM_BINARY [N [C [stream]]]
+ * With "stream" the answers come as SSE streams (openai dialect).
  */
 #include "kreview/common.h"
 #include "kreview/llm.h"
@@ -70,6 +71,8 @@ int main(int argc, char **argv)
 	ep.url = url;
 	ep.model = (char *)"bench";
 	ep.concurrency = conc;
+	if (argc > 4 && !strcmp(argv[4], "stream"))
+		ep.stream = LLM_STREAM_ON;
 	llm_request_add_system(&req, "You review kernel patches.", true);
 	llm_request_add_user_text(&req, "Say hello.");
 	if (llm_engine_new(&e, NULL, &err) ||
