@@ -14,6 +14,8 @@
  *    llm_encode() builds URL, headers and JSON body for one endpoint,
  *    llm_decode() turns a 2xx body into a response, llm_classify()
  *    turns a failed attempt into an error class and delay hint.  No I/O.
+ *    Streamed (SSE) answers are folded into the same response by the
+ *    accumulators of llm_sse.h; a stream cut short is never an answer.
  *
  *  - The engine: one curl multi handle driven by curl_multi_poll(); the
  *    caller submits requests with a completion callback and calls
