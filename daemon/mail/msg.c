@@ -1,11 +1,11 @@
 /* One mail message parsed with GMime: see msg.h. */
 #include "kreview/msg.h"
 #include "kreview/body.h"
+#include "kreview/hash.h"
 #include "kreview/strbuf.h"
 #include "kreview/trailer.h"
 
 #include <ctype.h>
-#include <git2.h>
 #include <gmime/gmime.h>
 
 void msg_init(struct msg *m)
@@ -242,17 +242,14 @@ static bool first_mailbox(GMimeParserOptions *opts, const char *value,
 	return found;
 }
 
-static char *address_list_text(GMimeMessage *gm, GMimeAddressType type)
+/* The decoded To:/Cc: text; parsing addresses here would cost IDN
+ * normalisation for every message, and recipients are parsed only
+ * when a reply is written. */
+static char *address_list_text(GMimeMessage *gm, const char *name)
 {
-	InternetAddressList *list = g_mime_message_get_addresses(gm, type);
-	char *s, *res;
+	const char *v = g_mime_object_get_header(GMIME_OBJECT(gm), name);
 
-	if (!list || !internet_address_list_length(list))
-		return xstrdup("");
-	s = internet_address_list_to_string(list, NULL, FALSE);
-	res = xstrdup(s ? s : "");
-	g_free(s);
-	return res;
+	return collapse_ws(v ? v : "");
 }
 
 static void add_ref(struct msg *m, const char *id)
@@ -309,12 +306,10 @@ static const char *header(GMimeMessage *gm, const char *name)
 
 static void synthetic_msgid(struct msg *m, const char *raw, size_t len)
 {
-	git_oid oid;
-	char hex[GIT_OID_HEXSZ + 1];
+	char hex[HASH_HEX + 1];
 	struct strbuf sb = STRBUF_INIT;
 
-	git_odb_hash(&oid, raw, len, GIT_OBJECT_BLOB);
-	git_oid_tostr(hex, sizeof(hex), &oid);
+	hash_git_blob(hex, raw, len);
 	strbuf_addf(&sb, "%s@kreview.invalid", hex);
 	m->msgid = strbuf_detach(&sb, NULL);
 	m->msgid_synthetic = true;
@@ -453,8 +448,8 @@ int msg_parse(struct msg *out, const char *raw, size_t len,
 	parse_ids(&m, opts, header(gm, "References"), false);
 	parse_ids(&m, opts, header(gm, "In-Reply-To"), true);
 
-	m.to = address_list_text(gm, GMIME_ADDRESS_TYPE_TO);
-	m.cc = address_list_text(gm, GMIME_ADDRESS_TYPE_CC);
+	m.to = address_list_text(gm, "To");
+	m.cc = address_list_text(gm, "Cc");
 	v = header(gm, "List-Id");
 	if (v && *v) {
 		const char *lt = strrchr(v, '<'), *gt = strrchr(v, '>');

@@ -1,12 +1,12 @@
 /* Messages, threads, cursors and series in the main database: store.h. */
 #include "kreview/store.h"
 #include "kreview/db.h"
+#include "kreview/hash.h"
 #include "kreview/msg.h"
 #include "kreview/series.h"
 #include "kreview/strbuf.h"
 #include "kreview/subject.h"
 
-#include <git2.h>
 
 /* ---- messages and threads ---- */
 
@@ -112,14 +112,6 @@ static int collect_threads(int64_t **ids, size_t *nr, size_t *alloc,
 	return 0;
 }
 
-static void blob_oid(char *hex, size_t hexsz, const char *raw, size_t len)
-{
-	git_oid oid;
-
-	git_odb_hash(&oid, raw, len, GIT_OBJECT_BLOB);
-	git_oid_tostr(hex, hexsz, &oid);
-}
-
 static void join_tags(struct strbuf *sb, const struct subject *s)
 {
 	for (size_t i = 0; i < s->tags_nr; i++) {
@@ -133,14 +125,14 @@ int store_add_message(enum store_add_result *out, struct db *db,
 		      const struct msg *m, bool is_bot, const char *raw,
 		      size_t len, const char *where, struct strbuf *err)
 {
-	char hex[GIT_OID_HEXSZ + 1];
+	char hex[HASH_HEX + 1];
 	struct strbuf tags = STRBUF_INIT, norm = STRBUF_INIT;
 	int64_t *threads = NULL, id, thread;
 	size_t threads_nr = 0, threads_alloc = 0;
 	sqlite3_stmt *st;
 	int r;
 
-	blob_oid(hex, sizeof(hex), raw, len);
+	hash_git_blob(hex, raw, len);
 	st = db_prepare(db, "SELECT blob_oid FROM message WHERE msgid = ?");
 	db_bind_text(st, 1, m->msgid);
 	r = db_step(db, st, err);
