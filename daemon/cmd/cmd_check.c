@@ -3,6 +3,7 @@
 #include "kreview/config.h"
 #include "kreview/db.h"
 #include "kreview/fromgit.h"
+#include "kreview/job.h"
 #include "kreview/llm.h"
 #include "kreview/log.h"
 #include "kreview/maint.h"
@@ -204,10 +205,16 @@ static void find_rules_dir(struct strbuf *out)
 	strbuf_addstr(out, KREVIEW_DATADIR "/subsystems");
 }
 
-static int setup_engine(struct llm_engine **engine,
-			const struct kreview_config *cfg, struct strbuf *err)
+static int setup_engine(struct llm_engine **engine, struct kreview_config *cfg,
+			struct strbuf *err)
 {
-	int r = llm_engine_new(engine, NULL, err);
+	struct strbuf note = STRBUF_INIT;
+	int r;
+
+	if (!cfg->endpoints && llm_local_detect(&cfg->endpoints, &note) == 0)
+		fprintf(stderr, "kreview: %s\n", note.buf);
+	strbuf_release(&note);
+	r = llm_engine_new(engine, NULL, err);
 
 	if (r < 0)
 		return r;
@@ -385,9 +392,11 @@ int cmd_check(int argc, char **argv)
 		review_plan(&out, &s, &ro);
 		fputs(out.buf, stdout);
 		if (!ro.endpoint) {
-			fputs("\nkreview: no LLM endpoint is configured, so this was"
-			      " only the plan.\nAdd one to ~/.config/kreview/config.yaml,"
-			      " for example a local llama.cpp server:\n\n"
+			fputs("\nkreview: no LLM endpoint is configured and no local"
+			      " server answered on 127.0.0.1:8080 (llama.cpp)\nor"
+			      " 127.0.0.1:11434 (Ollama), so this was only the plan.\n"
+			      "Start one of those, or add an endpoint to"
+			      " ~/.config/kreview/config.yaml, for example:\n\n"
 			      "  endpoints:\n"
 			      "    - name: local\n"
 			      "      dialect: openai\n"
@@ -462,100 +471,6 @@ out:
 
 /* ---- kreview review: the same pipeline on an ingested series ---- */
 
-static int store_review(int64_t *id_out, struct db *db, int64_t series,
-			const struct review_series *s,
-			const struct review_result *res,
-			const struct review_opts *ro, int64_t started_ms,
-			struct strbuf *err)
-{
-	sqlite3_stmt *st;
-	int64_t id;
-	int r;
-
-	r = db_begin(db, err);
-	if (r < 0)
-		return r;
-	st = db_prepare(db,
-			"INSERT INTO review(series_id, prompt_hash, profile, runs,"
-			" endpoint, requests, cached, failed, in_uncached,"
-			" cache_write, cache_read, out, cost_usd, notes, started_ms,"
-			" finished_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-			" ?, ?, ?, ?)");
-	db_bind_int64(st, 1, series);
-	db_bind_text(st, 2, res->prompt_hash);
-	db_bind_text(st, 3, res->profile);
-	db_bind_int64(st, 4, res->runs);
-	db_bind_text(st, 5, ro->endpoint);
-	db_bind_int64(st, 6, res->requests);
-	db_bind_int64(st, 7, res->cached);
-	db_bind_int64(st, 8, res->failed);
-	db_bind_int64(st, 9, (int64_t)res->usage.in_uncached);
-	db_bind_int64(st, 10, (int64_t)res->usage.cache_write);
-	db_bind_int64(st, 11, (int64_t)res->usage.cache_read);
-	db_bind_int64(st, 12, (int64_t)res->usage.out);
-	sqlite3_bind_double(st, 13, res->cost);
-	db_bind_text(st, 14, res->notes.buf);
-	db_bind_int64(st, 15, started_ms);
-	db_bind_int64(st, 16, time_now_ms());
-	r = db_step(db, st, err);
-	db_done(st);
-	if (r < 0)
-		goto fail;
-	id = sqlite3_last_insert_rowid(db_handle(db));
-	for (size_t i = 0; i < res->nr; i++) {
-		const struct review_finding *f = &res->v[i];
-		const struct finding *rep = &f->c.rep;
-		const char *verdict = f->c.verdict == VERDICT_CONFIRMED ? "confirmed" :
-				      f->c.verdict == VERDICT_REFUTED	? "refuted" :
-									  "unverified";
-		const char *msgid = rep->patch >= 1 && (size_t)rep->patch <= s->nr ?
-					    s->patches[rep->patch - 1].msgid :
-					    NULL;
-
-		st = db_prepare(db,
-				"INSERT INTO review_finding(review_id, patch, msgid,"
-				" fingerprint, file, line, end_line, function, category,"
-				" severity, confidence, support, runs, verdict,"
-				" verdict_reason, pre_existing, reported, dropped, title,"
-				" explanation, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
-				" ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-		db_bind_int64(st, 1, id);
-		db_bind_int64(st, 2, rep->patch);
-		db_bind_text(st, 3, msgid);
-		db_bind_text(st, 4, f->c.fingerprint);
-		db_bind_text(st, 5, rep->file);
-		db_bind_int64(st, 6, rep->line);
-		db_bind_int64(st, 7, rep->end_line);
-		db_bind_text(st, 8, rep->function ? rep->function : "");
-		db_bind_text(st, 9, rep->category);
-		db_bind_text(st, 10, finding_severity_name(f->c.severity));
-		sqlite3_bind_double(st, 11, f->c.confidence);
-		db_bind_int64(st, 12, f->c.support);
-		db_bind_int64(st, 13, f->c.runs);
-		db_bind_text(st, 14, verdict);
-		db_bind_text(st, 15, f->c.verdict_reason);
-		db_bind_int64(st, 16, f->pre_existing);
-		db_bind_int64(st, 17, i < res->reported);
-		db_bind_text(st, 18, i < res->reported ? NULL :
-							 review_drop_name(f->drop));
-		db_bind_text(st, 19, rep->title);
-		db_bind_text(st, 20, rep->explanation);
-		db_bind_text(st, 21, rep->evidence);
-		r = db_step(db, st, err);
-		db_done(st);
-		if (r < 0)
-			goto fail;
-	}
-	r = db_commit(db, err);
-	if (r < 0)
-		goto fail;
-	*id_out = id;
-	return 0;
-fail:
-	db_rollback(db);
-	return r;
-}
-
 int cmd_review(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -568,40 +483,29 @@ int cmd_review(int argc, char **argv)
 		{ "fresh", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *db_path = NULL, *config_path = NULL, *tree = NULL;
-	const char *base_rev = NULL, *format = NULL, *endpoint = NULL;
-	struct review_opts ro = REVIEW_OPTS_INIT;
+	const char *db_path = NULL, *config_path = NULL, *format = NULL;
+	struct job_opts jo = JOB_OPTS_INIT;
 	struct render_opts rend = RENDER_OPTS_INIT;
-	struct store_series ss = STORE_SERIES_INIT;
-	struct review_series s;
-	struct review_result res;
+	struct job_result jr;
 	struct kreview_config *cfg = NULL;
-	struct prompt_set *prompts = NULL;
-	struct subsys_set *rules = NULL;
 	struct llm_engine *engine = NULL;
 	struct db *db = NULL;
-	struct maint *maint = NULL;
-	git_repository *repo = NULL;
-	struct revinput_msg *msgs = NULL;
-	struct strbuf err = STRBUF_INIT, dir = STRBUF_INIT, out = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
 	enum render_format fmt = RENDER_TEXT;
-	int64_t series = 0, review_id = 0, started = time_now_ms();
-	char *secret = NULL;
-	size_t nr = 0;
+	int64_t series = 0;
 	int c, ret = CHECK_USAGE;
 
-	review_series_init(&s);
-	review_result_init(&res);
+	job_result_init(&jr);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': db_path = optarg; break;
 		case 'c': config_path = optarg; break;
-		case 't': tree = optarg; break;
-		case 'b': base_rev = optarg; break;
+		case 't': jo.tree = optarg; break;
+		case 'b': jo.base_rev = optarg; break;
 		case 'f': format = optarg; break;
-		case 'e': endpoint = optarg; break;
-		case 'R': ro.fresh = true; break;
+		case 'e': jo.endpoint = optarg; break;
+		case 'R': jo.fresh = true; break;
 		default:
 			cmd_print_usage(cmd_find("review"), stderr);
 			goto out;
@@ -636,138 +540,33 @@ int cmd_review(int argc, char **argv)
 		}
 	}
 	strbuf_reset(&err);
-	if (store_series_load(&ss, db, series, &err) < 0) {
-		fprintf(stderr, "kreview: %s\n", err.buf);
-		ret = CHECK_USAGE;
-		goto out;
-	}
-	msgs = xcalloc((size_t)ss.total + 2, sizeof(*msgs));
-	if (ss.has_cover) {
-		msgs[nr].data = ss.cover.raw;
-		msgs[nr++].len = ss.cover.len;
-	}
-	for (int i = 0; i < ss.total; i++) {
-		msgs[nr].data = ss.patches[i].raw;
-		msgs[nr++].len = ss.patches[i].len;
-	}
-	if (revinput_from_messages(&s, msgs, nr, &err) < 0) {
-		fprintf(stderr, "kreview: series %" PRId64 ": %s\n", series, err.buf);
-		ret = CHECK_USAGE;
-		goto out;
-	}
-	if (tree) {
-		git_object *obj = NULL;
-		const char *rev = base_rev ? base_rev : s.base ? s.base : "HEAD";
-
-		strbuf_reset(&err);
-		if (open_repo(&repo, tree, &err) < 0) {
-			fprintf(stderr, "kreview: %s\n", err.buf);
-			ret = CHECK_USAGE;
-			goto out;
-		}
-		if (git_revparse_single(&obj, repo, rev) == 0) {
-			strbuf_reset(&err);
-			if (revinput_attach_tree(&s, repo, git_object_id(obj),
-						 (size_t)cfg->review.context_budget,
-						 &err) < 0)
-				fprintf(stderr, "kreview: %s; reviewing the diff alone\n",
-					err.buf);
-			strbuf_reset(&err);
-			if (revinput_tree_maintainers(&maint, repo,
-						      git_object_id(obj), &err) < 0)
-				maint = NULL;
-		} else {
-			fprintf(stderr, "kreview: base '%s' not found, reviewing the diff alone\n",
-				rev);
-		}
-		git_object_free(obj);
-	}
-	find_rules_dir(&dir);
-	strbuf_reset(&err);
-	if (subsys_set_load_dir(&rules, cfg->review.subsystems ?
-					       cfg->review.subsystems : dir.buf,
-				&err) < 0)
-		rules = NULL;
-	revinput_attach_rules(&s, maint, rules);
-
-	strbuf_reset(&dir);
-	prompt_find_dir(&dir, cfg->review.prompts);
-	strbuf_reset(&err);
-	if (prompt_set_load(&prompts, dir.buf, &err) < 0) {
-		fprintf(stderr, "kreview: cannot load the prompts in '%s':\n%s",
-			dir.buf, err.buf);
-		ret = CHECK_USAGE;
-		goto out;
-	}
-	strbuf_reset(&err);
 	if (setup_engine(&engine, cfg, &err) < 0) {
 		fprintf(stderr, "kreview: %s\n", err.buf);
 		ret = CHECK_USAGE;
 		goto out;
 	}
-	ro.prompts = prompts;
-	ro.engine = engine;
-	ro.runs = cfg->review.runs;
-	ro.profile = (enum prompt_profile)cfg->review.profile;
-	ro.verify = cfg->review.verify;
-	ro.local = false;
-	ro.cache = db;
-	ro.endpoint = endpoint ? endpoint :
-		      cfg->review.endpoint ? cfg->review.endpoint :
-		      cfg->endpoints && cfg->endpoints->nr ?
-					     cfg->endpoints->eps[0].name :
-					     NULL;
-	if (!ro.endpoint) {
-		fputs("kreview: no LLM endpoint is configured; see kreview.yaml(5)\n",
-		      stderr);
-		goto out;
-	}
-	for (size_t i = 0; i < cfg->review.stages.nr; i++) {
-		enum prompt_stage st =
-			prompt_stage_from_name(cfg->review.stages.keys[i]);
-
-		if (st == PROMPT_STAGE_MAX) {
-			fprintf(stderr, "kreview: review.stages: unknown stage '%s'\n",
-				cfg->review.stages.keys[i]);
-			ret = CHECK_USAGE;
-			goto out;
-		}
-		ro.stage_endpoint[st] = cfg->review.stages.values[i];
-	}
-	if (review_fence_secret(&secret, db) == 0)
-		ro.fence_secret = secret;
+	jo.engine = engine;
+	jo.note = progress_line;
 	strbuf_reset(&err);
-	if (review_run(&res, &s, &ro, &err) < 0) {
-		fprintf(stderr, "kreview: review failed: %s\n", err.buf);
+	if (job_review(&jr, db, cfg, series, &jo, &err) < 0) {
+		fprintf(stderr, "kreview: series %" PRId64 ": %s\n", series,
+			err.buf);
+		ret = jr.infra ? CHECK_INFRA : CHECK_USAGE;
 		goto out;
 	}
-	strbuf_reset(&err);
-	if (store_review(&review_id, db, series, &s, &res, &ro, started,
-			 &err) < 0) {
-		fprintf(stderr, "kreview: cannot store the review: %s\n", err.buf);
-		goto out;
-	}
-	render_result(&out, &s, &res, fmt, &rend);
+	render_result(&out, &jr.s, &jr.res, fmt, &rend);
 	fputs(out.buf, stdout);
 	fprintf(stderr, "kreview: review %" PRId64 " of series %" PRId64
 			" stored: %zu findings reported, %zu dropped\n",
-		review_id, series, res.reported, res.nr - res.reported);
+		jr.review_id, series, jr.res.reported,
+		jr.res.nr - jr.res.reported);
 	ret = 0;
 out:
-	free(msgs);
-	free(secret);
-	store_series_release(&ss);
-	review_result_release(&res);
-	review_series_release(&s);
+	job_result_release(&jr);
 	llm_engine_free(engine);
-	prompt_set_free(prompts);
-	subsys_set_free(rules);
-	maint_free(maint);
 	db_close(db);
-	git_repository_free(repo);
 	config_free(cfg);
 	strbuf_release(&err);
-	strbuf_release(&dir);
 	strbuf_release(&out);
 	return ret;
 }

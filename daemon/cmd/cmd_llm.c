@@ -28,9 +28,10 @@
 #define PING_MAX_TOKENS 16
 #define MAX_PROMPT (16u << 20)
 
-static const char usage_ping[] = "kreview llm ping [--config FILE] [NAME...]";
+static const char usage_ping[] =
+	"kreview llm ping [--config FILE] [--endpoint NAME] [NAME...]";
 static const char usage_ask[] =
-	"kreview llm ask [--config FILE] --endpoint NAME [--system TEXT]\n"
+	"kreview llm ask [--config FILE] [--endpoint NAME] [--system TEXT]\n"
 	"                [--json-schema FILE] PROMPT|-";
 
 static void usage(FILE *f)
@@ -38,21 +39,22 @@ static void usage(FILE *f)
 	fprintf(f, "usage: %s\n       %s\n", usage_ping, usage_ask);
 }
 
-/* --config, else $KREVIEW_CONFIG, else the default search. */
+/*
+ * --config, else $KREVIEW_CONFIG, else the default search; with no
+ * endpoint configured, a local server if one answers.
+ */
 static int load_config(struct kreview_config **out, const char *path)
 {
 	struct strbuf err = STRBUF_INIT;
 	int ret;
 
-	if (!path) {
-		path = getenv("KREVIEW_CONFIG");
-		if (path && !*path)
-			path = NULL;
-	}
 	ret = config_load(out, path, &err);
 	if (ret < 0) {
 		strbuf_rtrim(&err);
 		log_error("%s", err.len ? err.buf : "cannot load configuration");
+	} else if (!(*out)->endpoints &&
+		   llm_local_detect(&(*out)->endpoints, &err) == 0) {
+		log_notice("%s", err.buf);
 	}
 	strbuf_release(&err);
 	return ret;
@@ -377,13 +379,12 @@ int cmd_llm(int argc, char **argv)
 	}
 	argc -= optind + 1;
 	argv += optind + 1;
-	if (!strcmp(sub, "ping") && (endpoint || schema || system)) {
-		log_error("ping takes endpoint names, not --endpoint, "
-			  "--system or --json-schema");
+	if (!strcmp(sub, "ping") && (schema || system)) {
+		log_error("ping takes no --system or --json-schema");
 		fprintf(stderr, "usage: %s\n", usage_ping);
 		return 2;
 	}
-	if (!strcmp(sub, "ask") && (!endpoint || argc != 1)) {
+	if (!strcmp(sub, "ask") && argc != 1) {
 		fprintf(stderr, "usage: %s\n", usage_ask);
 		return 2;
 	}
@@ -396,10 +397,22 @@ int cmd_llm(int argc, char **argv)
 		config_free(cfg);
 		return EXIT_INFRA;
 	}
-	if (!strcmp(sub, "ping"))
+	if (!strcmp(sub, "ping") && endpoint) {
+		/* --endpoint NAME is one more name to ping */
+		char **names = xcalloc((size_t)argc + 2, sizeof(char *));
+
+		names[0] = (char *)endpoint;
+		for (int i = 0; i < argc; i++)
+			names[i + 1] = argv[i];
+		ret = ping(cfg->endpoints, names, (size_t)argc + 1);
+		free(names);
+	} else if (!strcmp(sub, "ping")) {
 		ret = ping(cfg->endpoints, argv, (size_t)argc);
-	else
-		ret = ask(cfg->endpoints, endpoint, system, schema, argv[0]);
+	} else {
+		ret = ask(cfg->endpoints,
+			  endpoint ? endpoint : cfg->endpoints->eps[0].name,
+			  system, schema, argv[0]);
+	}
 	config_free(cfg);
 	return ret;
 }

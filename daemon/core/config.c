@@ -1037,6 +1037,9 @@ int config_load(struct kreview_config **out, const char *path,
 
 	if (path)
 		return load_file(out, path, false, err);
+	v = getenv("KREVIEW_CONFIG");
+	if (v && *v)
+		return load_file(out, v, false, err);
 
 	v = env_abs("XDG_CONFIG_HOME");
 	if (v) {

@@ -305,8 +305,8 @@ struct kreview_config {
 extern const struct config_field config_schema[];
 
 /*
- * Load the configuration.  'path' NULL means the default search:
- * $XDG_CONFIG_HOME/kreview/config.yaml, then
+ * Load the configuration.  'path' NULL means $KREVIEW_CONFIG when set,
+ * else the default search: $XDG_CONFIG_HOME/kreview/config.yaml, then
  * ~/.config/kreview/config.yaml; if neither exists the defaults apply
  * and that is not an error.  A 'path' given explicitly must exist.
  * Environment variables are read only for these default paths and

@@ -378,6 +378,17 @@ void llm_config_release(void *field);
 const struct llm_endpoint *llm_config_find(const struct llm_config *c,
 					   const char *name);
 
+/*
+ * With no endpoint configured: look for a local OpenAI-dialect server
+ * (llama.cpp on 127.0.0.1:8080, Ollama on 127.0.0.1:11434, or the base
+ * URLs in $KREVIEW_LOCAL_URLS, separated by spaces or commas) by asking
+ * each for its model list with a short timeout.  The first that
+ * answers becomes a one-endpoint config named "local" with its first
+ * model, set in '*out'; 'note' (may be NULL) says which.  -ENOENT when
+ * none answers.
+ */
+int llm_local_detect(struct llm_config **out, struct strbuf *note);
+
 /* ---- dialects: pure encode / decode / classify ----------------------- */
 
 /* One encoded HTTP request. */

@@ -134,7 +134,8 @@ grep -F '"model\":\"s03-fence\"' "$tmp/requests.jsonl" |
 	grep -Fq '\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"answer\",\"strict\":true,\"schema\":{\"type\":\"object\"' ||
 	fail "schema not sent as response_format"
 
-run noep 2 llm ask --config "$tmp/config.yaml" "no endpoint given"
+# without --endpoint, ask uses the first endpoint
+run noep 0 llm ask --config "$tmp/config.yaml" "no endpoint given"
 run badschema 2 llm ask --config "$tmp/config.yaml" --endpoint oa \
 	--json-schema "$tmp/nonexistent.json" "x"
 
