@@ -178,6 +178,7 @@ int revinput_attach_tree(struct review_series *s, struct git_repository *repo,
 	size_t *lens = xcalloc(s->nr + 1, sizeof(size_t));
 	struct context_opts copts = CONTEXT_OPTS_INIT;
 	struct tip_reader *tip;
+	git_object *obj = NULL;
 	int r;
 
 	for (size_t i = 0; i < s->nr; i++) {
@@ -217,6 +218,17 @@ int revinput_attach_tree(struct review_series *s, struct git_repository *repo,
 	s->read_file = read_tip_file;
 	s->read_ctx = tip;
 	s->read_free = free;
+	/* the trees of every position, for the stage tools */
+	s->repo = repo;
+	s->nr_trees = ar.trees_nr;
+	s->trees = xcalloc(ar.trees_nr, sizeof(*s->trees));
+	for (size_t i = 0; i < ar.trees_nr; i++)
+		git_oid_cpy(&s->trees[i], &ar.trees[i]);
+	if (git_object_lookup(&obj, repo, base, GIT_OBJECT_COMMIT) == 0) {
+		s->base_commit = xcalloc(1, sizeof(*s->base_commit));
+		git_oid_cpy(s->base_commit, base);
+	}
+	git_object_free(obj);
 	r = 0;
 out:
 	apply_result_release(&ar);
@@ -232,6 +244,12 @@ void revinput_detach_tree(struct review_series *s)
 	s->read_file = NULL;
 	s->read_ctx = NULL;
 	s->read_free = NULL;
+	free(s->trees);
+	free(s->base_commit);
+	s->repo = NULL;
+	s->trees = NULL;
+	s->nr_trees = 0;
+	s->base_commit = NULL;
 }
 
 static void render_rules(struct strbuf *out, const struct subsys_rules *r,

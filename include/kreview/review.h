@@ -25,8 +25,16 @@
  * pre-existing when the model says so and none of its evidence lines
  * is added by the patch.
  *
+ * Tools.  A stage (or the verifier) whose prompt needs "tools" gets the
+ * read-only tree tools of revtools.h when the series has its applied
+ * trees: read a file or a function at any patch position, grep the
+ * tree, list the history of a path below the base.  Their output is
+ * fenced with the patch's token like all other untrusted material; the
+ * conversation is capped in model calls and tool bytes.
+ *
  * Cost.  Each model answer is cached in the database under a hash of
- * the endpoint's model and the exact request: running the same review
+ * the endpoint's model and the exact request (with tools, also the ids
+ * of the trees they read): running the same review
  * again costs no tokens and gives the same result (opts.fresh skips
  * the cache).
  */
@@ -42,6 +50,8 @@
 
 struct db;
 struct strbuf;
+struct git_repository;
+struct git_oid;
 
 struct review_patch {
 	int index;		/* 1-based */
@@ -71,6 +81,18 @@ struct review_series {
 	void *read_ctx;
 	void (*read_free)(void *ctx);	/* frees 'read_ctx', or NULL */
 	char *base;		/* base commit id or description, or NULL */
+	/*
+	 * The applied series for the stage tools (revtools.h), set by
+	 * revinput_attach_tree(): the repository (borrowed), trees[0] the
+	 * base tree and trees[i] the tree after patch i (nr_trees is
+	 * nr + 1), and the base commit where git_log starts (NULL when
+	 * the base is a bare tree).  All NULL/0 without a tree; the
+	 * arrays are owned by the series.
+	 */
+	struct git_repository *repo;
+	struct git_oid *trees;
+	size_t nr_trees;
+	struct git_oid *base_commit;
 };
 
 void review_series_init(struct review_series *s);
