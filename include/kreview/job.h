@@ -1,0 +1,77 @@
+/*
+ * job.h - one review of a stored series revision, start to end.
+ *
+ * Loads the revision from the database (a stalled incomplete revision
+ * with the parts present, and the notes say which are missing), builds
+ * the review input (code context and MAINTAINERS when a tree is given,
+ * subsystem rules, prompts), runs the pipeline of review.h on the
+ * configured endpoint and stores the review and every finding in one
+ * transaction.  A caller hook runs inside that transaction, so that
+ * the daemon marks its job done atomically with the stored review (a
+ * hook failure rolls the review back).
+ *
+ * Used by 'kreview review' and by the daemon's workers; it does not
+ * log.  The engine is the caller's (one per thread) or made here.
+ */
+#ifndef KREVIEW_JOB_H
+#define KREVIEW_JOB_H
+
+#include "kreview/common.h"
+#include "kreview/review.h"
+
+struct db;
+struct kreview_config;
+struct llm_engine;
+struct strbuf;
+
+/* Runs inside the storing transaction; a negative errno rolls back. */
+typedef int (*job_txn_fn)(void *ctx, struct db *db, int64_t review_id,
+			  const struct review_result *res, struct strbuf *err);
+
+struct job_opts {
+	const char *tree;	/* git repository for context, or NULL */
+	const char *base_rev;	/* default: the series' base-commit, HEAD */
+	const char *endpoint;	/* default: review.endpoint, else the first */
+	bool fresh;		/* ignore cached answers */
+	/* Engine with the configured endpoints, or NULL to make one. */
+	struct llm_engine *engine;
+	job_txn_fn in_txn;	/* or NULL */
+	void *in_txn_ctx;
+	/* Lines about degraded input ("reviewing the diff alone"). */
+	void (*note)(void *ctx, const char *line);
+	void *note_ctx;
+};
+
+#define JOB_OPTS_INIT { 0 }
+
+struct job_result {
+	struct review_series s;
+	struct review_result res;
+	int64_t review_id;
+	char *endpoint;		/* the endpoint used */
+	/*
+	 * On failure: true when the model or the database failed (worth a
+	 * retry), false when the input or the configuration is at fault.
+	 */
+	bool infra;
+};
+
+void job_result_init(struct job_result *r);
+void job_result_release(struct job_result *r);
+
+/* The endpoint a review would use: 'explicit', review.endpoint, first. */
+const char *job_endpoint(const struct kreview_config *cfg,
+			 const char *explicit_name);
+
+/*
+ * Review series revision 'series' and store the result.  0 with
+ * 'out' filled (job_result_init()ed by the caller); negative errno
+ * with the reason in 'err' and 'out->infra' set as above: -ENOENT
+ * unknown series, -ENODATA no patch, -EINVAL configuration, -EIO the
+ * model or the database, -ESTALE from the hook.
+ */
+int job_review(struct job_result *out, struct db *db,
+	       const struct kreview_config *cfg, int64_t series,
+	       const struct job_opts *o, struct strbuf *err);
+
+#endif
