@@ -44,6 +44,7 @@ static const char *const drop_names[REVIEW_DROP_MAX] = {
 	[REVIEW_DROP_REFUTED] = "refuted",
 	[REVIEW_DROP_DUPLICATE] = "duplicate",
 	[REVIEW_DROP_FIXED_LATER] = "fixed-later",
+	[REVIEW_DROP_SUPPRESSED] = "suppressed",
 };
 
 static const char *const drop_words[REVIEW_DROP_MAX] = {
@@ -51,6 +52,7 @@ static const char *const drop_words[REVIEW_DROP_MAX] = {
 	[REVIEW_DROP_REFUTED] = "refuted",
 	[REVIEW_DROP_DUPLICATE] = "duplicate",
 	[REVIEW_DROP_FIXED_LATER] = "fixed later",
+	[REVIEW_DROP_SUPPRESSED] = "suppressed",
 };
 
 static const char *drop_name(enum review_drop d)

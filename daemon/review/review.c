@@ -122,6 +122,7 @@ static const char *const drop_names[REVIEW_DROP_MAX] = {
 	[REVIEW_DROP_REFUTED] = "refuted",
 	[REVIEW_DROP_DUPLICATE] = "duplicate",
 	[REVIEW_DROP_FIXED_LATER] = "fixed-later",
+	[REVIEW_DROP_SUPPRESSED] = "suppressed",
 };
 
 const char *review_drop_name(enum review_drop d)

@@ -114,6 +114,7 @@ enum review_drop {
 	REVIEW_DROP_REFUTED,	/* the verifier refuted it */
 	REVIEW_DROP_DUPLICATE,	/* already reported on an earlier patch */
 	REVIEW_DROP_FIXED_LATER,/* a later patch of the series removes it */
+	REVIEW_DROP_SUPPRESSED,	/* a maintainer rejected it (bugdb.h) */
 	REVIEW_DROP_MAX,
 };
 
