@@ -1116,10 +1116,21 @@ void review_plan(struct strbuf *out, const struct review_series *s,
 		 const struct review_opts *o)
 {
 	const struct prompt *sys = prompt_set_role(o->prompts, PROMPT_SYSTEM);
-	char token[PROMPT_FENCE_TOKEN_LEN + 1] = "0123456789abcdef0123456789abcdef";
+	char token[PROMPT_FENCE_TOKEN_LEN + 1];
 	uint64_t total_in = 0, total_req = 0;
 	double total_cost = 0;
 	bool priced = false;
+
+	/*
+	 * Sizes only need a token of the right length, but a fixed one
+	 * could occur in a patch (and would trip the fence check): derive
+	 * one that the material does not contain.
+	 */
+	if (fresh_token(token, s, "kreview-plan") < 0) {
+		strbuf_addstr(out, "plan: cannot draw a fence token that the"
+				   " series does not contain\n");
+		return;
+	}
 
 	strbuf_addf(out, "plan: %zu patch%s, profile %s, %d pass%s, prompt set %.12s\n",
 		    s->nr, s->nr == 1 ? "" : "es",
