@@ -70,7 +70,7 @@ git commit -q -a -m "net: add do_poll" -m "Signed-off-by: A Dev <a@example.org>"
 "$KREVIEW_BUILD/tests/mockllm" --dir "$KREVIEW_TESTS/data/review/mock" \
 	--port-file "$TRASH/port" --log "$TRASH/mock.log" &
 mock=$!
-trap 'kill $mock 2>/dev/null; [ -n "$KEEP" ] || rm -rf "$TRASH"' EXIT
+trap 'kill $mock 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$TRASH"' EXIT
 for _ in $(seq 50); do [ -s "$TRASH/port" ] && break; sleep 0.1; done
 port=$(cat "$TRASH/port")
 cat > "$TRASH/config.yaml" <<Y
