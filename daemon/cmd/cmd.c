@@ -66,6 +66,16 @@ const struct cmd cmd_table[] = {
 	  "Runs the review pipeline of 'kreview check' on a series stored by\n"
 	  "'kreview ingest' (list mode: findings must pass the verifier) and\n"
 	  "stores the review, its usage and its findings in the database." },
+	{ "daemon", cmd_daemon, "poll mail sources and review new series",
+	  "kreview daemon [--config FILE] [--once] [--check-config] [--verbose]\n"
+	  "\n"
+	  "Reads the sources of the 'daemon:' configuration section on their\n"
+	  "intervals, queues every new complete (or stalled) series revision\n"
+	  "once, and reviews them within the concurrency and daily budgets.\n"
+	  "SIGHUP reloads the configuration, SIGTERM drains.  See\n"
+	  "kreview-daemon(8)." },
+	{ "status", cmd_status, "show the daemon's queue, usage and cursors",
+	  "kreview status [--config FILE] [--db FILE] [--json]" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -7,6 +7,7 @@
  * config_release() can free it whatever went wrong.
  */
 #include "kreview/config.h"
+#include "kreview/daemon.h"
 #include "kreview/llm.h"
 
 #include <ctype.h>
@@ -899,6 +900,9 @@ const struct config_field config_schema[] = {
 	{CONFIG_F_MAPPING(struct kreview_config, review, "review",
 			  review_fields),
 	 .doc = "how series are reviewed"},
+	{CONFIG_F_CUSTOM(struct kreview_config, daemon, "daemon",
+			 daemon_config_parse, daemon_config_release),
+	 .doc = "kreview daemon: sources to poll, concurrency, budgets"},
 	{NULL}};
 
 /* Loading. */

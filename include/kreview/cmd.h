@@ -31,6 +31,8 @@ int cmd_series(int argc, char **argv);
 int cmd_maintainers(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_review(int argc, char **argv);
+int cmd_daemon(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_context(int argc, char **argv);
 int cmd_llm(int argc, char **argv);

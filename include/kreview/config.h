@@ -34,6 +34,7 @@
 #include "kreview/yamlnode.h"
 
 struct llm_config;
+struct daemon_config;
 
 /* Value types the binder fills; the C storage each one needs. */
 
@@ -295,6 +296,9 @@ struct kreview_config {
 	/* LLM endpoints (llm.h); NULL when none are configured. */
 	struct llm_config *endpoints;
 	struct config_review review;
+	/* The daemon: sources, concurrency, budgets (daemon.h); never NULL
+	 * after loading. */
+	struct daemon_config *daemon;
 	/*
 	 * Reserved, added by their modules through CONFIG_CUSTOM entries:
 	 * lists, bugs, daemon.

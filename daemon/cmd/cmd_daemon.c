@@ -1,0 +1,757 @@
+/*
+ * kreview daemon: poll sources, queue and run reviews; see daemon.h for
+ * the shape of the loop and kreview-daemon(8) for the behaviour.
+ */
+#define _GNU_SOURCE
+#include "kreview/cmd.h"
+#include "kreview/config.h"
+#include "kreview/daemon.h"
+#include "kreview/db.h"
+#include "kreview/ingest.h"
+#include "kreview/job.h"
+#include "kreview/llm.h"
+#include "kreview/log.h"
+#include "kreview/nmtag.h"
+#include "kreview/queue.h"
+#include "kreview/store.h"
+#include "kreview/strbuf.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+/* A configuration shared by the loop and the workers started under it. */
+struct cfg_ref {
+	struct kreview_config *cfg;
+	int refs;		/* touched by the loop thread only */
+};
+
+struct worker {
+	struct worker *next;
+	pthread_t th;
+	struct daemon *d;
+	struct cfg_ref *cref;
+	struct queue_job job;
+	char owner[96];
+	int64_t renewed_mono_ms;
+	/* results, written by the worker before it posts itself */
+	int ret;
+	bool infra;
+	int64_t review_id;
+	size_t reported;
+	char *error;
+};
+
+struct source_state {
+	int64_t next_poll_mono_ms;
+};
+
+struct daemon {
+	struct cfg_ref *cref;
+	const char *config_path;
+	struct db *db;
+	int lock_fd, sig_fd, done_pipe[2];
+	struct worker *workers;
+	size_t running;
+	uint64_t seq;
+	struct source_state *src;
+	size_t src_nr;
+	bool once, stopping;
+	int64_t drain_deadline_mono_ms;
+	int64_t next_lease_ms;	/* daemon_now_ms() scale; INT64_MAX: none */
+	bool budget_logged;
+	char host[64];
+	size_t reviews_done, reviews_failed;
+};
+
+static struct cfg_ref *cfg_ref_new(struct kreview_config *cfg)
+{
+	struct cfg_ref *r = xcalloc(1, sizeof(*r));
+
+	r->cfg = cfg;
+	r->refs = 1;
+	return r;
+}
+
+static void cfg_ref_put(struct cfg_ref *r)
+{
+	if (r && --r->refs == 0) {
+		config_free(r->cfg);
+		free(r);
+	}
+}
+
+static const struct daemon_config *dcfg(const struct daemon *d)
+{
+	return d->cref->cfg->daemon;
+}
+
+static enum source_kind kind_of(int k)
+{
+	switch (k) {
+	case DAEMON_SRC_MBOX:
+		return SOURCE_MBOX;
+	case DAEMON_SRC_MAILDIR:
+		return SOURCE_MAILDIR;
+	case DAEMON_SRC_INBOX:
+		return SOURCE_INBOX;
+	default:
+		return SOURCE_NOTMUCH;
+	}
+}
+
+/* ---- workers --------------------------------------------------------- */
+
+struct txn_ctx {
+	struct worker *w;
+};
+
+/* Inside the review's transaction: the job is done, the usage counted. */
+static int job_done_txn(void *vctx, struct db *db, int64_t review_id,
+			const struct review_result *res, struct strbuf *err)
+{
+	struct txn_ctx *ctx = vctx;
+	struct worker *w = ctx->w;
+	uint64_t tokens = res->usage.in_uncached + res->usage.cache_write +
+			  res->usage.cache_read + res->usage.out;
+	int64_t now = daemon_now_ms();
+	int r;
+
+	r = queue_finish(db, w->job.id, w->owner, review_id, now, err);
+	if (r < 0)
+		return r;
+	return queue_usage_add(db, now, w->job.list, w->job.endpoint, tokens,
+			       res->cost, err);
+}
+
+/* Tag the reviewed messages when the job's list is a notmuch source. */
+static void tag_reviewed(struct worker *w, const struct job_result *jr)
+{
+	const struct daemon_source *src =
+		daemon_config_list(w->cref->cfg->daemon, w->job.list);
+	struct strbuf err = STRBUF_INIT;
+	const char **ids;
+	const char *sev = NULL;
+	enum finding_severity worst = 0;
+	size_t nr = 0;
+
+	if (!src || src->kind != DAEMON_SRC_NOTMUCH || !src->tag)
+		return;
+	/* the most severe reported finding names the tag */
+	for (size_t i = 0; i < jr->res.reported; i++)
+		if (!sev || jr->res.v[i].c.severity > worst) {
+			worst = jr->res.v[i].c.severity;
+			sev = finding_severity_name(worst);
+		}
+	ids = xcalloc(jr->s.nr + 1, sizeof(*ids));
+	for (size_t i = 0; i < jr->s.nr; i++)
+		if (jr->s.patches[i].msgid)
+			ids[nr++] = jr->s.patches[i].msgid;
+	if (nmtag_reviewed(src->path, ids, nr, sev, 30000, &err) < 0)
+		log_warn("cannot tag the reviewed messages in '%s': %s, ignoring",
+			 src->path, err.buf);
+	free(ids);
+	strbuf_release(&err);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	const struct kreview_config *cfg = w->cref->cfg;
+	struct job_opts jo = JOB_OPTS_INIT;
+	struct txn_ctx tctx = { w };
+	struct job_result jr;
+	struct strbuf err = STRBUF_INIT;
+	struct db *db = NULL;
+	ssize_t n;
+
+	job_result_init(&jr);
+	w->ret = db_open(&db, cfg->database, &err);
+	if (w->ret < 0) {
+		w->infra = true;
+		goto out;
+	}
+	jo.tree = cfg->daemon->tree;
+	jo.endpoint = *w->job.endpoint ? w->job.endpoint : NULL;
+	jo.in_txn = job_done_txn;
+	jo.in_txn_ctx = &tctx;
+	w->ret = job_review(&jr, db, cfg, w->job.series_id, &jo, &err);
+	w->infra = jr.infra;
+	if (w->ret == 0) {
+		w->review_id = jr.review_id;
+		w->reported = jr.res.reported;
+		tag_reviewed(w, &jr);
+	}
+out:
+	if (w->ret < 0)
+		w->error = strbuf_detach(&err, NULL);
+	strbuf_release(&err);
+	job_result_release(&jr);
+	db_close(db);
+	/* a pipe write of a pointer is atomic; the loop joins us */
+	do {
+		n = write(w->d->done_pipe[1], &w, sizeof(w));
+	} while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(w))
+		BUG("cannot post a finished worker: %s", strerror(errno));
+	return NULL;
+}
+
+static int start_worker(struct daemon *d, struct queue_job *job,
+			const char *owner)
+{
+	struct worker *w = xcalloc(1, sizeof(*w));
+	int r;
+
+	d->seq++;
+	snprintf(w->owner, sizeof(w->owner), "%s", owner);
+	w->d = d;
+	w->cref = d->cref;
+	w->cref->refs++;
+	w->job = *job;
+	memset(job, 0, sizeof(*job));
+	w->renewed_mono_ms = time_mono_ms();
+	r = pthread_create(&w->th, NULL, worker_main, w);
+	if (r) {
+		struct strbuf err = STRBUF_INIT;
+
+		log_error("cannot start a review thread: %s", strerror(r));
+		queue_release(d->db, w->job.id, w->owner, daemon_now_ms(),
+			      &err);
+		strbuf_release(&err);
+		cfg_ref_put(w->cref);
+		queue_job_release(&w->job);
+		free(w);
+		return -r;
+	}
+	log_info("reviewing series %" PRId64 " (job %" PRId64 ", list '%s', attempt %d)",
+		 w->job.series_id, w->job.id, w->job.list, w->job.attempts);
+	w->next = d->workers;
+	d->workers = w;
+	d->running++;
+	return 0;
+}
+
+static void finish_worker(struct daemon *d, struct worker *w)
+{
+	const struct daemon_config *dc = w->cref->cfg->daemon;
+	struct strbuf err = STRBUF_INIT;
+	struct worker **pp;
+
+	pthread_join(w->th, NULL);
+	for (pp = &d->workers; *pp && *pp != w; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = w->next;
+	d->running--;
+	if (w->ret == 0) {
+		d->reviews_done++;
+		log_notice("series %" PRId64 " reviewed: review %" PRId64 ", %zu findings reported",
+			   w->job.series_id, w->review_id, w->reported);
+	} else if (w->ret == -ESTALE) {
+		log_warn("series %" PRId64 ": the job was taken back while it ran; its review was not stored",
+			 w->job.series_id);
+	} else if (w->infra) {
+		d->reviews_failed++;
+		log_error("series %" PRId64 ": review failed (attempt %d): %s",
+			  w->job.series_id, w->job.attempts,
+			  w->error ? w->error : strerror(-w->ret));
+		if (queue_fail(d->db, w->job.id, w->owner,
+			       w->error ? w->error : strerror(-w->ret),
+			       dc->max_attempts, dc->retry_backoff_ms,
+			       daemon_now_ms(), &err) < 0)
+			log_error("cannot record the failure of job %" PRId64 ": %s",
+				  w->job.id, err.buf);
+	} else {
+		log_warn("series %" PRId64 ": not reviewable: %s",
+			 w->job.series_id,
+			 w->error ? w->error : strerror(-w->ret));
+		if (queue_skip(d->db, w->job.id,
+			       w->error ? w->error : strerror(-w->ret),
+			       daemon_now_ms(), &err) < 0)
+			log_error("cannot skip job %" PRId64 ": %s", w->job.id,
+				  err.buf);
+	}
+	strbuf_release(&err);
+	cfg_ref_put(w->cref);
+	queue_job_release(&w->job);
+	free(w->error);
+	free(w);
+}
+
+static void reap(struct daemon *d)
+{
+	struct worker *w;
+
+	while (read(d->done_pipe[0], &w, sizeof(w)) == (ssize_t)sizeof(w))
+		finish_worker(d, w);
+}
+
+/* ---- admission: concurrency and budgets ------------------------------ */
+
+static size_t running_on(const struct daemon *d, const char *endpoint)
+{
+	size_t n = 0;
+
+	for (const struct worker *w = d->workers; w; w = w->next)
+		if (!strcmp(w->job.endpoint, endpoint))
+			n++;
+	return n;
+}
+
+static bool admit(void *vctx, const struct queue_job *j, int64_t *wait)
+{
+	struct daemon *d = vctx;
+	const struct daemon_config *dc = dcfg(d);
+	const struct daemon_source *src = daemon_config_list(dc, j->list);
+	int64_t tok_budget = src && src->tokens_per_day ? src->tokens_per_day :
+							  dc->tokens_per_day;
+	double cost_budget = src && src->cost_per_day > 0 ? src->cost_per_day :
+							    dc->cost_per_day;
+	int64_t now = daemon_now_ms();
+	uint64_t tokens = 0;
+	double cost = 0;
+
+	if (running_on(d, j->endpoint) >=
+	    (size_t)daemon_config_endpoint_limit(dc, j->endpoint))
+		return false;
+	if (!tok_budget && cost_budget <= 0)
+		return true;
+	if (queue_usage_today(&tokens, &cost, d->db, j->list, now, NULL) < 0)
+		return false;
+	if ((tok_budget && tokens >= (uint64_t)tok_budget) ||
+	    (cost_budget > 0 && cost >= cost_budget)) {
+		char day[11];
+
+		*wait = queue_next_day_ms(now);
+		if (!d->budget_logged) {
+			queue_day(day, now);
+			log_notice("list '%s' spent its budget for %s (%" PRIu64 " tokens, $%.4f); its reviews wait for the next day",
+				   j->list, day, tokens, cost);
+			d->budget_logged = true;
+		}
+		return false;
+	}
+	return true;
+}
+
+/* ---- the loop's steps ------------------------------------------------- */
+
+static void report_msg(void *ctx, const char *where, const char *what)
+{
+	(void)ctx;
+	log_warn("%s: %s", where, what);
+}
+
+/* Read the sources that are due; true if any was read. */
+static bool poll_sources(struct daemon *d, bool all)
+{
+	const struct daemon_config *dc = dcfg(d);
+	const struct daemon_source *s = dc->sources.items;
+	int64_t mono = time_mono_ms();
+	bool any = false;
+
+	for (size_t i = 0; i < dc->sources.nr && !d->stopping; i++) {
+		struct ingest_source is = { 0 };
+		struct ingest_stats st = { 0 };
+		struct strbuf err = STRBUF_INIT;
+		int64_t every = s[i].poll_interval_ms ? s[i].poll_interval_ms :
+							dc->poll_interval_ms;
+
+		if (!all && d->src[i].next_poll_mono_ms > mono)
+			continue;
+		d->src[i].next_poll_mono_ms = mono + every;
+		is.kind = kind_of(s[i].kind);
+		is.location = s[i].path;
+		is.query = s[i].query;
+		is.list = s[i].list;
+		is.priority = s[i].priority;
+		is.report = report_msg;
+		if (ingest_source(&st, d->db, d->cref->cfg, &is, &err) < 0)
+			log_error("%s", err.buf);
+		if (st.read)
+			log_info("%s: %zu messages read, %zu new, %zu patches",
+				 s[i].path, st.read, st.added, st.patches);
+		any = true;
+		strbuf_release(&err);
+	}
+	return any;
+}
+
+static void assemble_and_queue(struct daemon *d)
+{
+	const struct kreview_config *cfg = d->cref->cfg;
+	struct store_assemble_stats as = { 0 };
+	struct strbuf err = STRBUF_INIT;
+	int64_t now = daemon_now_ms();
+	size_t queued = 0;
+
+	if (store_assemble_dirty(&as, d->db, cfg->ingest.stall_after_ms, now,
+				 &err) < 0) {
+		log_error("cannot assemble series: %s", err.buf);
+		strbuf_reset(&err);
+	}
+	if (queue_scan(&queued, d->db, job_endpoint(cfg, NULL), now, &err) < 0)
+		log_error("cannot queue reviews: %s", err.buf);
+	else if (queued)
+		log_info("%zu series revisions queued for review", queued);
+	strbuf_release(&err);
+}
+
+/* Start as many jobs as the limits allow. */
+static void start_jobs(struct daemon *d)
+{
+	const struct daemon_config *dc = dcfg(d);
+	struct strbuf err = STRBUF_INIT;
+
+	d->next_lease_ms = INT64_MAX;
+	while (!d->stopping && d->running < (size_t)dc->concurrency) {
+		struct queue_job j = QUEUE_JOB_INIT;
+		char owner[96];
+		int64_t next = INT64_MAX;
+		int r;
+
+		snprintf(owner, sizeof(owner), "%s:%ld:%" PRIu64, d->host,
+			 (long)getpid(), d->seq + 1);
+		r = queue_lease(&j, &next, d->db, owner, daemon_now_ms(),
+				dc->lease_ms, admit, d, &err);
+		if (r < 0) {
+			log_error("cannot take a job from the queue: %s",
+				  err.buf);
+			break;
+		}
+		if (r == 0) {
+			d->next_lease_ms = next;
+			break;
+		}
+		if (start_worker(d, &j, owner) < 0) {
+			queue_job_release(&j);
+			break;
+		}
+	}
+	strbuf_release(&err);
+}
+
+static void renew_leases(struct daemon *d)
+{
+	const struct daemon_config *dc = dcfg(d);
+	int64_t mono = time_mono_ms();
+
+	for (struct worker *w = d->workers; w; w = w->next) {
+		struct strbuf err = STRBUF_INIT;
+
+		if (mono - w->renewed_mono_ms < dc->lease_ms / 3)
+			continue;
+		if (queue_renew(d->db, w->job.id, w->owner, daemon_now_ms(),
+				dc->lease_ms, &err) < 0)
+			log_warn("cannot renew the lease of job %" PRId64 ": %s",
+				 w->job.id, err.buf);
+		w->renewed_mono_ms = mono;
+		strbuf_release(&err);
+	}
+}
+
+/* Give every running job back (SIGTERM deadline or a second signal). */
+static void release_all(struct daemon *d)
+{
+	for (struct worker *w = d->workers; w; w = w->next) {
+		struct strbuf err = STRBUF_INIT;
+
+		if (queue_release(d->db, w->job.id, w->owner, daemon_now_ms(),
+				  &err) == 0)
+			log_notice("job %" PRId64 " (series %" PRId64 ") interrupted, given back to the queue",
+				   w->job.id, w->job.series_id);
+		strbuf_release(&err);
+	}
+}
+
+static void status_line(struct daemon *d)
+{
+	size_t queued = 0;
+
+	queue_count(&queued, d->db, QUEUE_QUEUED, NULL, NULL);
+	daemon_notifyf("STATUS=%zu reviews running, %zu queued, %zu done, %zu failed",
+		       d->running, queued, d->reviews_done,
+		       d->reviews_failed);
+}
+
+static int load_config(struct kreview_config **out, const char *path,
+		       struct strbuf *err)
+{
+	int r = config_load(out, path, err);
+
+	if (r < 0)
+		return r;
+	if (!(*out)->daemon->sources.nr) {
+		strbuf_addf(err, "%s: the daemon has no sources (daemon.sources)",
+			    path ? path : "configuration");
+		config_free(*out);
+		*out = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void reload(struct daemon *d)
+{
+	struct kreview_config *cfg = NULL;
+	struct strbuf err = STRBUF_INIT;
+	struct source_state *src;
+
+	daemon_notifyf("RELOADING=1\nMONOTONIC_USEC=%" PRId64,
+		       time_mono_ms() * 1000);
+	if (load_config(&cfg, d->config_path, &err) < 0) {
+		log_error("new configuration rejected, keeping the old one:\n%s",
+			  err.buf);
+		goto out;
+	}
+	if (strcmp(cfg->database, d->cref->cfg->database)) {
+		log_error("new configuration rejected, keeping the old one: the database cannot change while running ('%s')",
+			  cfg->database);
+		config_free(cfg);
+		goto out;
+	}
+	src = xcalloc(cfg->daemon->sources.nr + 1, sizeof(*src));
+	free(d->src);
+	d->src = src;
+	d->src_nr = cfg->daemon->sources.nr;
+	cfg_ref_put(d->cref);
+	d->cref = cfg_ref_new(cfg);
+	d->budget_logged = false;
+	log_notice("configuration reloaded from '%s'",
+		   cfg->path ? cfg->path : "defaults");
+out:
+	daemon_notify("READY=1");
+	status_line(d);
+	strbuf_release(&err);
+}
+
+/* Handle pending signals; false when the loop must end at once. */
+static bool read_signals(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			reload(d);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			if (d->stopping) {
+				log_notice("second signal, stopping now");
+				release_all(d);
+				return false;
+			}
+			d->stopping = true;
+			d->drain_deadline_mono_ms =
+				time_mono_ms() + dcfg(d)->drain_timeout_ms;
+			daemon_notify("STOPPING=1");
+			log_notice("stopping: %zu running reviews may finish",
+				   d->running);
+			break;
+		}
+	}
+	return true;
+}
+
+static int64_t next_timeout(struct daemon *d)
+{
+	const struct daemon_config *dc = dcfg(d);
+	int64_t mono = time_mono_ms(), t = INT64_MAX;
+
+	if (d->stopping) {
+		t = d->drain_deadline_mono_ms - mono;
+	} else {
+		for (size_t i = 0; i < d->src_nr; i++)
+			if (d->src[i].next_poll_mono_ms - mono < t)
+				t = d->src[i].next_poll_mono_ms - mono;
+		if (d->next_lease_ms != INT64_MAX &&
+		    d->next_lease_ms - daemon_now_ms() < t)
+			t = d->next_lease_ms - daemon_now_ms();
+	}
+	if (d->running && dc->lease_ms / 3 < t)
+		t = dc->lease_ms / 3;
+	if (t < 0)
+		t = 0;
+	return t > 3600 * 1000 ? 3600 * 1000 : t;
+}
+
+static int run(struct daemon *d)
+{
+	bool first = true;
+
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = d->sig_fd, .events = POLLIN },
+			{ .fd = d->done_pipe[0], .events = POLLIN },
+		};
+		int64_t t;
+
+		if (!d->stopping) {
+			if (poll_sources(d, first) || first)
+				assemble_and_queue(d);
+			first = false;
+			start_jobs(d);
+			status_line(d);
+		}
+		if (d->once && !d->running)
+			return 0;
+		if (d->stopping && !d->running)
+			return 0;
+		if (d->stopping && time_mono_ms() >= d->drain_deadline_mono_ms) {
+			log_notice("drain timeout reached");
+			release_all(d);
+			return 0;
+		}
+		renew_leases(d);
+		t = d->once ? -1 : next_timeout(d);
+		if (d->once && d->stopping)
+			t = next_timeout(d);
+		if (poll(pfd, 2, (int)t) < 0 && errno != EINTR)
+			return log_errno(-errno, "poll failed");
+		if (pfd[0].revents & POLLIN && !read_signals(d))
+			return 0;
+		if (pfd[1].revents & POLLIN)
+			reap(d);
+	}
+}
+
+/* ---- setup ------------------------------------------------------------ */
+
+static int setup_signals(int *fd_out)
+{
+	sigset_t set;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* blocked before any thread starts, so workers inherit the mask */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -EINVAL;
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*fd_out = fd;
+	return 0;
+}
+
+int cmd_daemon(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "once", no_argument, NULL, '1' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon d = { .lock_fd = -1, .sig_fd = -1,
+			    .done_pipe = { -1, -1 } };
+	struct kreview_config *cfg = NULL;
+	struct strbuf err = STRBUF_INIT, lock = STRBUF_INIT;
+	bool check_only = false;
+	size_t orphans = 0;
+	int c, ret = 2;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': d.config_path = optarg; break;
+		case '1': d.once = true; break;
+		case 'n': check_only = true; break;
+		case 'v': log_set_level(LOG_LVL_INFO); break;
+		default:
+			cmd_print_usage(cmd_find("daemon"), stderr);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		cmd_print_usage(cmd_find("daemon"), stderr);
+		goto out;
+	}
+	ret = 1;
+	if (load_config(&cfg, d.config_path, &err) < 0) {
+		fprintf(stderr, "%s\n", err.buf);
+		goto out;
+	}
+	if (check_only) {
+		printf("configuration OK: %zu sources\n",
+		       cfg->daemon->sources.nr);
+		ret = 0;
+		goto out;
+	}
+	if (!job_endpoint(cfg, NULL)) {
+		log_error("no LLM endpoint is configured; see kreview.yaml(5)");
+		goto out;
+	}
+	gethostname(d.host, sizeof(d.host) - 1);
+	d.cref = cfg_ref_new(cfg);
+	cfg = NULL;
+	(void)daemon_now_ms(); /* fix the test clock's start before threads */
+	if (d.cref->cfg->daemon->lock_file)
+		strbuf_addstr(&lock, d.cref->cfg->daemon->lock_file);
+	else
+		strbuf_addf(&lock, "%s/daemon.lock", d.cref->cfg->state_dir);
+	if (daemon_lock(&d.lock_fd, lock.buf, &err) < 0) {
+		log_error("%s", err.buf);
+		goto out;
+	}
+	if (db_open(&d.db, d.cref->cfg->database, &err) < 0) {
+		log_error("%s", err.buf);
+		goto out;
+	}
+	/* we hold the lock: a running job belongs to a daemon that died */
+	if (queue_expire(&orphans, d.db, daemon_now_ms(), true,
+			 dcfg(&d)->max_attempts, &err) < 0) {
+		log_error("cannot recover the queue: %s", err.buf);
+		goto out;
+	}
+	if (orphans)
+		log_notice("%zu interrupted reviews given back to the queue",
+			   orphans);
+	if (setup_signals(&d.sig_fd) < 0 ||
+	    pipe2(d.done_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		log_error("cannot set up the event loop: %s", strerror(errno));
+		goto out;
+	}
+	d.src_nr = dcfg(&d)->sources.nr;
+	d.src = xcalloc(d.src_nr + 1, sizeof(*d.src));
+	daemon_notify("READY=1");
+	log_notice("started: %zu sources, up to %d reviews at once%s",
+		   d.src_nr, dcfg(&d)->concurrency, d.once ? ", once" : "");
+	ret = run(&d) < 0 ? 1 : 0;
+	daemon_notify("STOPPING=1");
+	log_notice("stopped: %zu reviews done, %zu failed", d.reviews_done,
+		   d.reviews_failed);
+	if (d.workers) {
+		/* threads still reviewing die with the process; their jobs
+		 * were given back above */
+		db_close(d.db);
+		fflush(NULL);
+		_exit(ret);
+	}
+out:
+	db_close(d.db);
+	if (d.sig_fd >= 0)
+		close(d.sig_fd);
+	if (d.done_pipe[0] >= 0) {
+		close(d.done_pipe[0]);
+		close(d.done_pipe[1]);
+	}
+	if (d.lock_fd >= 0)
+		close(d.lock_fd);
+	free(d.src);
+	if (d.cref)
+		cfg_ref_put(d.cref);
+	config_free(cfg);
+	strbuf_release(&err);
+	strbuf_release(&lock);
+	return ret;
+}
