@@ -1,0 +1,2615 @@
+/* Per-subsystem bug databases: see bugdb.h and reference/bug-db.md. */
+#include "kreview/bugdb.h"
+#include "kreview/aggregate.h"
+#include "kreview/maint.h"
+#include "kreview/review.h"
+#include "kreview/strbuf.h"
+#include "kreview/trailer.h"
+#include "kreview/yamlnode.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <git2.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+/* Title similarity at which a same-place finding joins a bug (§4.2). */
+#define SIMILAR_TITLE 0.6
+/* dup_of chains longer than this are treated as cycles. */
+#define MAX_DUP_CHAIN 32
+#define ID_HEX_MIN 8
+#define ID_HEX_MAX 16
+
+/*
+ * The schema, one migration per entry, applied in order by
+ * PRAGMA user_version.  Shipped entries are never edited.
+ */
+static const char *const migrations[] = {
+	/* 1 */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"
+	"CREATE TABLE bug("
+	" id TEXT PRIMARY KEY,"
+	" seq INTEGER NOT NULL DEFAULT 0,"
+	" title TEXT NOT NULL,"
+	" signature TEXT NOT NULL,"
+	" origin TEXT NOT NULL DEFAULT 'pre-existing'"
+	"  CHECK(origin IN ('pre-existing', 'introduced')),"
+	" status TEXT NOT NULL CHECK(status IN ('open', 'confirmed',"
+	"  'fix-pending', 'fixed', 'invalid', 'wontfix', 'dup', 'obsolete')),"
+	" prev_status TEXT,"
+	" dup_of TEXT REFERENCES bug(id),"
+	" prev_bug TEXT REFERENCES bug(id),"
+	" backburner INTEGER NOT NULL DEFAULT 0,"
+	" stale INTEGER NOT NULL DEFAULT 0,"
+	" file TEXT NOT NULL,"
+	" function TEXT NOT NULL,"
+	" category TEXT NOT NULL,"
+	" severity INTEGER NOT NULL CHECK(severity BETWEEN 0 AND 3),"
+	" confidence REAL NOT NULL,"
+	" prio INTEGER NOT NULL DEFAULT 1 CHECK(prio BETWEEN 0 AND 2),"
+	" code_commit TEXT,"
+	" line INTEGER NOT NULL DEFAULT 0,"
+	" end_line INTEGER NOT NULL DEFAULT 0,"
+	" evidence TEXT,"
+	" explanation TEXT,"
+	" first_seen INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" times_seen INTEGER NOT NULL DEFAULT 1,"
+	" last_activity INTEGER NOT NULL DEFAULT 0,"
+	" last_verified_at INTEGER NOT NULL DEFAULT 0,"
+	" last_verified_commit TEXT"
+	") STRICT;"
+	"CREATE INDEX bug_by_status ON bug(status, severity DESC, prio DESC,"
+	" times_seen DESC, first_seen);"
+	"CREATE INDEX bug_by_severity ON bug(severity DESC, prio DESC,"
+	" times_seen DESC, first_seen);"
+	"CREATE INDEX bug_by_signature ON bug(signature, seq);"
+	"CREATE INDEX bug_by_place ON bug(file, function, category);"
+	"CREATE INDEX bug_by_last_seen ON bug(last_seen);"
+	"CREATE INDEX bug_by_first_seen ON bug(first_seen);"
+	"CREATE TABLE bug_signature("
+	" bug_id TEXT NOT NULL REFERENCES bug(id),"
+	" signature TEXT NOT NULL,"
+	" kind TEXT NOT NULL CHECK(kind IN ('alt', 'merged')),"
+	" PRIMARY KEY(bug_id, signature)) STRICT;"
+	"CREATE INDEX bug_signature_by_sig ON bug_signature(signature);"
+	"CREATE TABLE bug_sighting("
+	" id INTEGER PRIMARY KEY,"
+	" bug_id TEXT NOT NULL REFERENCES bug(id),"
+	" review TEXT, msgid TEXT, patch_subject TEXT,"
+	" revision INTEGER NOT NULL DEFAULT 0,"
+	" support INTEGER NOT NULL DEFAULT 0,"
+	" runs INTEGER NOT NULL DEFAULT 0,"
+	" severity INTEGER NOT NULL,"
+	" verdict TEXT,"
+	" suppressed INTEGER NOT NULL DEFAULT 0,"
+	" seen_at INTEGER NOT NULL) STRICT;"
+	"CREATE INDEX bug_sighting_by_bug ON bug_sighting(bug_id);"
+	"CREATE TABLE bug_fix("
+	" bug_id TEXT NOT NULL REFERENCES bug(id),"
+	" commit_id TEXT NOT NULL,"
+	" title TEXT,"
+	" branch TEXT NOT NULL DEFAULT '',"
+	" seen_at INTEGER NOT NULL,"
+	" PRIMARY KEY(bug_id, commit_id, branch)) STRICT;"
+	"CREATE TABLE bug_label("
+	" bug_id TEXT NOT NULL REFERENCES bug(id),"
+	" label TEXT NOT NULL, value TEXT NOT NULL,"
+	" set_by TEXT, link TEXT, at INTEGER NOT NULL,"
+	" PRIMARY KEY(bug_id, label, value)) STRICT;"
+	"CREATE TABLE bug_event("
+	" id INTEGER PRIMARY KEY,"
+	" bug_id TEXT NOT NULL REFERENCES bug(id),"
+	" at INTEGER NOT NULL, actor TEXT NOT NULL, kind TEXT NOT NULL,"
+	" old TEXT, new TEXT, reason TEXT, link TEXT) STRICT;"
+	"CREATE INDEX bug_event_by_bug ON bug_event(bug_id, id);"
+	"CREATE INDEX bug_event_by_kind ON bug_event(kind, at);"
+	"CREATE TRIGGER bug_event_no_update BEFORE UPDATE ON bug_event"
+	" BEGIN SELECT RAISE(ABORT, 'bug_event is append-only'); END;"
+	"CREATE TRIGGER bug_event_no_delete BEFORE DELETE ON bug_event"
+	" BEGIN SELECT RAISE(ABORT, 'bug_event is append-only'); END;"
+	"CREATE TABLE digest("
+	" id INTEGER PRIMARY KEY,"
+	" message_id TEXT NOT NULL UNIQUE,"
+	" created_at INTEGER NOT NULL) STRICT;"
+	"CREATE TABLE digest_item("
+	" digest_id INTEGER NOT NULL REFERENCES digest(id),"
+	" ref INTEGER NOT NULL,"
+	" bug_id TEXT NOT NULL REFERENCES bug(id),"
+	" PRIMARY KEY(digest_id, ref)) STRICT;"
+	"CREATE TABLE command_log("
+	" id INTEGER PRIMARY KEY,"
+	" message_id TEXT NOT NULL, sender TEXT NOT NULL,"
+	" line TEXT NOT NULL, result TEXT NOT NULL,"
+	" ok INTEGER NOT NULL, at INTEGER NOT NULL) STRICT;"
+	"CREATE INDEX command_log_by_msgid ON command_log(message_id);",
+};
+
+static const char *const status_names[BUGDB_STATUS_MAX] = {
+	[BUGDB_OPEN] = "open",
+	[BUGDB_CONFIRMED] = "confirmed",
+	[BUGDB_FIX_PENDING] = "fix-pending",
+	[BUGDB_FIXED] = "fixed",
+	[BUGDB_INVALID] = "invalid",
+	[BUGDB_WONTFIX] = "wontfix",
+	[BUGDB_DUP] = "dup",
+	[BUGDB_OBSOLETE] = "obsolete",
+};
+
+static const char *const prio_names[BUGDB_PRIO_MAX] = {
+	[BUGDB_PRIO_LOW] = "low",
+	[BUGDB_PRIO_NORMAL] = "normal",
+	[BUGDB_PRIO_HIGH] = "high",
+};
+
+static const char *const admission_names[BUGDB_ADMISSION_MAX] = {
+	[BUGDB_NOT_QUALIFIED] = "not-qualified",
+	[BUGDB_NEW] = "new",
+	[BUGDB_SIGHTING] = "sighting",
+	[BUGDB_RECURRENCE] = "recurrence",
+	[BUGDB_SUPPRESSED] = "suppressed",
+	[BUGDB_REOPENED] = "reopened",
+};
+
+const char *bugdb_status_name(enum bugdb_status s)
+{
+	if ((unsigned)s >= BUGDB_STATUS_MAX)
+		BUG("bad bug status %d", (int)s);
+	return status_names[s];
+}
+
+int bugdb_status_parse(enum bugdb_status *out, const char *name)
+{
+	for (int i = 0; i < BUGDB_STATUS_MAX; i++) {
+		if (name && !strcmp(name, status_names[i])) {
+			*out = (enum bugdb_status)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *bugdb_prio_name(enum bugdb_prio p)
+{
+	if ((unsigned)p >= BUGDB_PRIO_MAX)
+		BUG("bad bug prio %d", (int)p);
+	return prio_names[p];
+}
+
+int bugdb_prio_parse(enum bugdb_prio *out, const char *name)
+{
+	for (int i = 0; i < BUGDB_PRIO_MAX; i++) {
+		if (name && !strcmp(name, prio_names[i])) {
+			*out = (enum bugdb_prio)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *bugdb_admission_name(enum bugdb_admission a)
+{
+	if ((unsigned)a >= BUGDB_ADMISSION_MAX)
+		BUG("bad admission %d", (int)a);
+	return admission_names[a];
+}
+
+int bugdb_sort_parse(enum bugdb_sort *out, const char *name)
+{
+	static const char *const names[BUGDB_SORT_MAX] = {
+		"severity", "seen", "age" };
+
+	for (int i = 0; i < BUGDB_SORT_MAX; i++) {
+		if (name && !strcmp(name, names[i])) {
+			*out = (enum bugdb_sort)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* ---- configuration ---- */
+
+/* Names for the severity floor; the index is enum finding_severity. */
+static const char *const floor_names[] = { "low", "medium", "high",
+					   "critical", NULL };
+
+static const struct config_field section_fields[] = {
+	{CONFIG_F_STRING(struct bugdb_section_policy, section, "section"),
+	 .required = true, .doc = "MAINTAINERS section title"},
+	{CONFIG_F_INT(struct bugdb_section_policy, min_support, "min_support"),
+	 .min = 1, .max = 16, .def_int = 2,
+	 .doc = "passes that must report a finding"},
+	{CONFIG_F_BOOL(struct bugdb_section_policy, require_verification,
+		       "require_verification"),
+	 .doc = "only verifier-confirmed findings enter"},
+	{CONFIG_F_ENUM(struct bugdb_section_policy, severity_floor,
+		       "severity_floor", floor_names),
+	 .def_int = SEV_MEDIUM, .doc = "lowest severity recorded"},
+	{NULL}};
+
+const struct config_field bugdb_config_fields[] = {
+	{CONFIG_F_STRING(struct bugdb_config, dir, "dir"),
+	 .doc = "directory of the per-section databases (default "
+		"<state_dir>/bugs)"},
+	{CONFIG_F_INT(struct bugdb_config, min_support, "min_support"),
+	 .min = 1, .max = 16, .def_int = 2,
+	 .doc = "passes that must report a pre-existing finding, unless a "
+		"verifier confirmed it"},
+	{CONFIG_F_BOOL(struct bugdb_config, require_verification,
+		       "require_verification"),
+	 .doc = "only verifier-confirmed findings enter"},
+	{CONFIG_F_ENUM(struct bugdb_config, severity_floor, "severity_floor",
+		       floor_names),
+	 .def_int = SEV_MEDIUM, .doc = "lowest severity recorded"},
+	{CONFIG_F_SEQUENCE(struct bugdb_config, sections, "sections",
+			   section_fields, struct bugdb_section_policy),
+	 .doc = "per-section admission policies"},
+	{CONFIG_F_STRLIST(struct bugdb_config, triagers, "triagers"),
+	 .doc = "address patterns allowed to triage every section"},
+	{CONFIG_F_STRING(struct bugdb_config, maintainers, "maintainers"),
+	 .doc = "MAINTAINERS file whose M: and R: may triage a section"},
+	{CONFIG_F_STRLIST(struct bugdb_config, branches, "branches"),
+	 .doc = "branches a fix must reach before a bug is fixed"},
+	{CONFIG_F_STRING(struct bugdb_config, url, "url"),
+	 .doc = "base URL where bugs are published as <url>/<id>"},
+	{CONFIG_F_INT(struct bugdb_config, digest_min_bugs, "digest_min_bugs"),
+	 .min = 1, .max = 1000, .def_int = 2,
+	 .doc = "no digest with fewer open bugs"},
+	{CONFIG_F_INT(struct bugdb_config, digest_max_bugs, "digest_max_bugs"),
+	 .min = 1, .max = 1000, .def_int = 20, .doc = "bugs per digest"},
+	{CONFIG_F_DURATION(struct bugdb_config, digest_min_age_ms,
+			   "digest_min_age"),
+	 .min = 0, .max = 365LL * 86400 * 1000, .def_int = 7LL * 86400 * 1000,
+	 .doc = "leave out bugs younger than this"},
+	{CONFIG_F_DURATION(struct bugdb_config, digest_quiet_ms,
+			   "digest_quiet_after_reply"),
+	 .min = 0, .max = 365LL * 86400 * 1000,
+	 .def_int = 14LL * 86400 * 1000,
+	 .doc = "leave out bugs a human touched this recently"},
+	{NULL}};
+
+int bugdb_config_parse(void *field, const struct yamlnode *node,
+		       struct strbuf *err)
+{
+	struct bugdb_config **pc = field, *c = xcalloc(1, sizeof(*c));
+	int r;
+
+	*pc = c;
+	if (node && !yamlnode_is_null(node) && node->kind != YAMLNODE_MAPPING) {
+		config_bind(c, bugdb_config_fields, NULL, NULL);
+		yamlnode_error(err, node, "bugs: expected a mapping, got %s",
+			       yamlnode_kind_name(node->kind));
+		return -EINVAL;
+	}
+	r = config_bind(c, bugdb_config_fields, node, err);
+	if (r == 0 && c->dir && c->dir[0] != '/') {
+		yamlnode_error(err, node, "bugs: dir must be absolute");
+		r = -EINVAL;
+	}
+	return r;
+}
+
+void bugdb_config_release(void *field)
+{
+	struct bugdb_config **pc = field;
+
+	bugdb_config_free(*pc);
+	*pc = NULL;
+}
+
+struct bugdb_config *bugdb_config_default(void)
+{
+	struct bugdb_config *c = xcalloc(1, sizeof(*c));
+
+	config_bind(c, bugdb_config_fields, NULL, NULL);
+	return c;
+}
+
+void bugdb_config_free(struct bugdb_config *c)
+{
+	if (!c)
+		return;
+	config_release(c, bugdb_config_fields);
+	free(c);
+}
+
+void bugdb_config_dir(struct strbuf *out, const struct bugdb_config *c,
+		      const char *state_dir)
+{
+	if (c && c->dir)
+		strbuf_addstr(out, c->dir);
+	else
+		strbuf_addf(out, "%s/bugs", state_dir ? state_dir : ".");
+}
+
+void bugdb_config_policy(struct bugdb_policy *out,
+			 const struct bugdb_config *c, const char *section)
+{
+	out->min_support = 2;
+	out->require_verification = false;
+	out->severity_floor = SEV_MEDIUM;
+	if (!c)
+		return;
+	out->min_support = c->min_support;
+	out->require_verification = c->require_verification;
+	out->severity_floor = c->severity_floor;
+	for (size_t i = 0; section && i < c->sections.nr; i++) {
+		const struct bugdb_section_policy *p =
+			(const struct bugdb_section_policy *)c->sections.items + i;
+
+		if (!strcasecmp(p->section, section)) {
+			out->min_support = p->min_support;
+			out->require_verification = p->require_verification;
+			out->severity_floor = p->severity_floor;
+		}
+	}
+}
+
+/* ---- names and files ---- */
+
+void bugdb_slug(struct strbuf *out, const char *section)
+{
+	size_t start = out->len;
+	bool dash = false;
+
+	for (const char *p = section; *p && out->len - start < 64; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (isascii(ch) && isalnum(ch)) {
+			if (dash && out->len > start)
+				strbuf_addch(out, '-');
+			dash = false;
+			strbuf_addch(out, (char)tolower(ch));
+		} else {
+			dash = true;
+		}
+	}
+	if (out->len == start)
+		strbuf_addstr(out, "section");
+}
+
+void bugdb_id_prefix(struct strbuf *out, const char *section)
+{
+	struct strbuf slug = STRBUF_INIT;
+	size_t start = out->len, n = 0;
+	const char *p;
+
+	bugdb_slug(&slug, section);
+	/* the first word, up to three characters ... */
+	for (p = slug.buf; *p && *p != '-' && n < 3; p++, n++)
+		strbuf_addch(out, (char)toupper((unsigned char)*p));
+	/* ... filled up with the initials of the next words */
+	while (n < 3 && (p = strchr(p, '-')) != NULL) {
+		p++;
+		if (*p) {
+			strbuf_addch(out, (char)toupper((unsigned char)*p));
+			n++;
+		}
+	}
+	if (out->len == start)
+		strbuf_addstr(out, "BUG");
+	strbuf_release(&slug);
+}
+
+void bugdb_path(struct strbuf *out, const char *dir, const char *section)
+{
+	strbuf_addf(out, "%s/", dir);
+	bugdb_slug(out, section);
+	strbuf_addstr(out, ".db");
+}
+
+bool bugdb_id_valid(const char *s)
+{
+	size_t n = 0, hex = 0;
+
+	while (isascii((unsigned char)s[n]) && isalnum((unsigned char)s[n]))
+		n++;
+	if (n < 1 || n > 4 || s[n] != '-')
+		return false;
+	s += n + 1;
+	while (isxdigit((unsigned char)s[hex]))
+		hex++;
+	return hex >= ID_HEX_MIN && hex <= ID_HEX_MAX && !s[hex];
+}
+
+/* ---- the handle ---- */
+
+struct bugdb_stmt {
+	const char *sql;
+	sqlite3_stmt *st;
+};
+
+struct bugdb {
+	sqlite3 *h;
+	char *path;
+	char *section;
+	char *prefix;
+	char *maintainers;
+	int version;
+	int64_t clock_ms;
+	struct bugdb_stmt *stmts;
+	size_t stmts_nr, stmts_alloc;
+};
+
+const char *bugdb_section(const struct bugdb *db)
+{
+	return db->section;
+}
+
+const char *bugdb_prefix(const struct bugdb *db)
+{
+	return db->prefix;
+}
+
+int bugdb_schema_version(const struct bugdb *db)
+{
+	return db->version;
+}
+
+const char *bugdb_maintainers(const struct bugdb *db)
+{
+	return db->maintainers ? db->maintainers : "";
+}
+
+void bugdb_set_clock(struct bugdb *db, int64_t now_ms)
+{
+	db->clock_ms = now_ms;
+}
+
+static int64_t now(const struct bugdb *db)
+{
+	return db->clock_ms ? db->clock_ms : time_now_ms();
+}
+
+/* A cached statement keyed by the address of its SQL literal. */
+static sqlite3_stmt *stmt(struct bugdb *db, const char *sql)
+{
+	struct bugdb_stmt *s;
+
+	for (size_t i = 0; i < db->stmts_nr; i++)
+		if (db->stmts[i].sql == sql)
+			return db->stmts[i].st;
+	ALLOC_GROW(db->stmts, db->stmts_nr + 1, db->stmts_alloc);
+	s = &db->stmts[db->stmts_nr];
+	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &s->st, NULL) != SQLITE_OK)
+		BUG("cannot prepare '%s': %s", sql, sqlite3_errmsg(db->h));
+	s->sql = sql;
+	db->stmts_nr++;
+	return s->st;
+}
+
+static void done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static char *col_str(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? xmemdupz(t, (size_t)sqlite3_column_bytes(st, col)) : NULL;
+}
+
+/* SQLITE_ROW -> 1, SQLITE_DONE -> 0, else -EIO with the message. */
+static int step(struct bugdb *db, sqlite3_stmt *st, struct strbuf *err)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (err)
+		strbuf_addf(err, "%s: %s", db->path, sqlite3_errmsg(db->h));
+	return -EIO;
+}
+
+static int exec(struct bugdb *db, const char *sql, struct strbuf *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		if (err)
+			strbuf_addf(err, "%s: %s", db->path,
+				    msg ? msg : sqlite3_errmsg(db->h));
+		sqlite3_free(msg);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Savepoints nest inside a caller's transaction and begin one if none. */
+static int begin(struct bugdb *db, struct strbuf *err)
+{
+	return exec(db, "SAVEPOINT bugdb", err);
+}
+
+static int commit(struct bugdb *db, struct strbuf *err)
+{
+	return exec(db, "RELEASE bugdb", err);
+}
+
+static void rollback(struct bugdb *db)
+{
+	(void)sqlite3_exec(db->h, "ROLLBACK TO bugdb; RELEASE bugdb", NULL,
+			   NULL, NULL);
+}
+
+static int pragma_int(struct bugdb *db, const char *sql, int *out)
+{
+	sqlite3_stmt *st;
+	int r = -EIO;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int(st, 0);
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static char *meta_get(struct bugdb *db, const char *key)
+{
+	sqlite3_stmt *st = stmt(db, "SELECT value FROM meta WHERE key = ?");
+	char *v = NULL;
+
+	bind_text(st, 1, key);
+	if (step(db, st, NULL) == 1)
+		v = col_str(st, 0);
+	done(st);
+	return v;
+}
+
+static int meta_set(struct bugdb *db, const char *key, const char *value,
+		    struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "INSERT INTO meta(key, value) VALUES (?, ?)"
+				    " ON CONFLICT(key) DO UPDATE SET"
+				    " value = excluded.value");
+	int r;
+
+	bind_text(st, 1, key);
+	bind_text(st, 2, value);
+	r = step(db, st, err);
+	done(st);
+	return r < 0 ? r : 0;
+}
+
+static int migrate(struct bugdb *db, const char *section, struct strbuf *err)
+{
+	int version, appid, tables = 0, r;
+	int latest = (int)ARRAY_SIZE(migrations);
+
+	r = exec(db, "BEGIN IMMEDIATE", err);
+	if (r < 0)
+		return r;
+	if (pragma_int(db, "PRAGMA application_id", &appid) < 0 ||
+	    pragma_int(db, "PRAGMA user_version", &version) < 0 ||
+	    pragma_int(db, "SELECT count(*) FROM sqlite_master", &tables) < 0) {
+		strbuf_addf(err, "'%s': %s", db->path, sqlite3_errmsg(db->h));
+		r = -EIO;
+		goto fail;
+	}
+	if ((appid != 0 && appid != BUGDB_APPLICATION_ID) ||
+	    (appid == 0 && (version != 0 || tables > 0))) {
+		strbuf_addf(err, "'%s' is not a kreview bug database", db->path);
+		r = -EPROTO;
+		goto fail;
+	}
+	if (version > latest) {
+		strbuf_addf(err, "'%s' has bug schema version %d, newer than "
+				 "this kreview (%d)", db->path, version, latest);
+		r = -EPROTO;
+		goto fail;
+	}
+	if (appid == 0 && !section) {
+		strbuf_addf(err, "'%s' is not a bug database yet", db->path);
+		r = -ENOENT;
+		goto fail;
+	}
+	for (int v = version; v < latest; v++) {
+		struct strbuf sql = STRBUF_INIT;
+
+		r = exec(db, migrations[v], err);
+		if (r < 0) {
+			strbuf_addf(err, " (bug schema %d)", v + 1);
+			goto fail;
+		}
+		strbuf_addf(&sql, "PRAGMA user_version = %d", v + 1);
+		r = exec(db, sql.buf, err);
+		strbuf_release(&sql);
+		if (r < 0)
+			goto fail;
+	}
+	if (appid == 0) {
+		struct strbuf sql = STRBUF_INIT, pfx = STRBUF_INIT;
+
+		strbuf_addf(&sql, "PRAGMA application_id = %d",
+			    BUGDB_APPLICATION_ID);
+		r = exec(db, sql.buf, err);
+		bugdb_id_prefix(&pfx, section);
+		if (r == 0)
+			r = meta_set(db, "section", section, err);
+		if (r == 0)
+			r = meta_set(db, "prefix", pfx.buf, err);
+		strbuf_release(&sql);
+		strbuf_release(&pfx);
+		if (r < 0)
+			goto fail;
+	}
+	db->section = meta_get(db, "section");
+	db->prefix = meta_get(db, "prefix");
+	db->maintainers = meta_get(db, "maintainers");
+	if (!db->section || !db->prefix) {
+		strbuf_addf(err, "'%s' has no section in its meta table",
+			    db->path);
+		r = -EPROTO;
+		goto fail;
+	}
+	if (section && strcmp(section, db->section)) {
+		strbuf_addf(err, "'%s' holds section '%s', not '%s'", db->path,
+			    db->section, section);
+		r = -EPROTO;
+		goto fail;
+	}
+	r = exec(db, "COMMIT", err);
+	if (r < 0)
+		goto fail;
+	db->version = latest;
+	return 0;
+fail:
+	(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+static int mkdir_parents(const char *path)
+{
+	struct strbuf dir = STRBUF_INIT;
+	int r = 0;
+
+	strbuf_addstr(&dir, path);
+	for (size_t i = 1; i < dir.len; i++) {
+		if (dir.buf[i] != '/')
+			continue;
+		dir.buf[i] = '\0';
+		if (mkdir(dir.buf, 0700) < 0 && errno != EEXIST) {
+			r = -errno;
+			break;
+		}
+		dir.buf[i] = '/';
+	}
+	strbuf_release(&dir);
+	return r;
+}
+
+int bugdb_open(struct bugdb **out, const char *path, const char *section,
+	       struct strbuf *err)
+{
+	struct bugdb *db = xcalloc(1, sizeof(*db));
+	struct stat st;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+		    SQLITE_OPEN_EXRESCODE;
+	int r, rc;
+
+	db->path = xstrdup(path);
+	if (section) {
+		if (!*section || strlen(section) > BUGDB_SECTION_MAX) {
+			strbuf_addf(err, "bad section title for '%s'", path);
+			r = -EINVAL;
+			goto fail;
+		}
+		flags |= SQLITE_OPEN_CREATE;
+		r = mkdir_parents(path);
+		if (r < 0) {
+			strbuf_addf(err, "cannot create the directory of '%s': %s",
+				    path, strerror(-r));
+			goto fail;
+		}
+	} else if (stat(path, &st) < 0) {
+		r = -errno;
+		strbuf_addf(err, "cannot open bug database '%s': %s", path,
+			    strerror(errno));
+		goto fail;
+	}
+	rc = sqlite3_open_v2(path, &db->h, flags, NULL);
+	if (rc != SQLITE_OK) {
+		strbuf_addf(err, "cannot open bug database '%s': %s", path,
+			    db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		r = -EIO;
+		goto fail;
+	}
+	sqlite3_busy_timeout(db->h, 5000);
+	sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	r = exec(db,
+		 "PRAGMA foreign_keys = ON;"
+		 "PRAGMA trusted_schema = OFF;"
+		 "PRAGMA journal_mode = WAL;"
+		 "PRAGMA synchronous = NORMAL;",
+		 err);
+	if (r < 0)
+		goto fail;
+	r = migrate(db, section, err);
+	if (r < 0)
+		goto fail;
+	*out = db;
+	return 0;
+fail:
+	bugdb_close(db);
+	return r;
+}
+
+void bugdb_close(struct bugdb *db)
+{
+	if (!db)
+		return;
+	for (size_t i = 0; i < db->stmts_nr; i++)
+		sqlite3_finalize(db->stmts[i].st);
+	free(db->stmts);
+	if (db->h)
+		sqlite3_close(db->h);
+	free(db->path);
+	free(db->section);
+	free(db->prefix);
+	free(db->maintainers);
+	free(db);
+}
+
+int bugdb_set_maintainers(struct bugdb *db, const struct maint *m,
+			  struct strbuf *err)
+{
+	const struct maint_section *sec = maint_find_section(m, db->section);
+	struct strbuf list = STRBUF_INIT;
+	int r;
+
+	if (!sec)
+		return 0;
+	for (size_t i = 0; i < sec->nr_entries; i++) {
+		const struct maint_entry *e = &sec->entries[i];
+		const char *lt, *gt;
+
+		if (e->type != 'M' && e->type != 'R')
+			continue;
+		lt = strchr(e->value, '<');
+		gt = lt ? strchr(lt, '>') : NULL;
+		if (lt && gt)
+			strbuf_add(&list, lt + 1, (size_t)(gt - lt - 1));
+		else if (strchr(e->value, '@'))
+			strbuf_addstr(&list, e->value);
+		else
+			continue;
+		strbuf_addch(&list, '\n');
+	}
+	strbuf_tolower(&list);
+	if (db->maintainers && !strcmp(db->maintainers, list.buf)) {
+		strbuf_release(&list);
+		return 0;
+	}
+	r = meta_set(db, "maintainers", list.buf, err);
+	if (r == 0) {
+		free(db->maintainers);
+		db->maintainers = strbuf_detach(&list, NULL);
+	}
+	strbuf_release(&list);
+	return r;
+}
+
+/* ---- sets of databases ---- */
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int bugdb_set_open(struct bugdb_set *out, const char *dir, struct strbuf *warn)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t nr = 0, alloc = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		if (len > 3 && !strcmp(de->d_name + len - 3, ".db") &&
+		    de->d_name[0] != '.') {
+			ALLOC_GROW(names, nr + 1, alloc);
+			names[nr++] = xstrdup(de->d_name);
+		}
+	}
+	closedir(d);
+	if (nr)
+		qsort(names, nr, sizeof(*names), cmp_name);
+	for (size_t i = 0; i < nr; i++) {
+		struct strbuf path = STRBUF_INIT, e = STRBUF_INIT;
+		struct bugdb *db = NULL;
+
+		strbuf_addf(&path, "%s/%s", dir, names[i]);
+		if (bugdb_open(&db, path.buf, NULL, &e) < 0) {
+			if (warn)
+				strbuf_addf(warn, "%s, skipped\n", e.buf);
+		} else {
+			ALLOC_GROW(out->v, out->nr + 1, out->alloc);
+			out->v[out->nr++] = db;
+		}
+		strbuf_release(&path);
+		strbuf_release(&e);
+		free(names[i]);
+	}
+	free(names);
+	return 0;
+}
+
+void bugdb_set_release(struct bugdb_set *set)
+{
+	for (size_t i = 0; i < set->nr; i++)
+		bugdb_close(set->v[i]);
+	free(set->v);
+	memset(set, 0, sizeof(*set));
+}
+
+static int find_id(char out[BUGDB_ID_MAX], struct bugdb *db, const char *id);
+
+struct bugdb *bugdb_set_find(const struct bugdb_set *set, const char *id)
+{
+	char buf[BUGDB_ID_MAX];
+	const char *dash = strchr(id, '-');
+	size_t plen = dash ? (size_t)(dash - id) : 0;
+
+	/* databases whose prefix matches first, then the rest */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < set->nr; i++) {
+			struct bugdb *db = set->v[i];
+			bool same = strlen(db->prefix) == plen &&
+				    !strncasecmp(db->prefix, id, plen);
+
+			if (same != (pass == 0))
+				continue;
+			if (find_id(buf, db, id) == 1)
+				return db;
+		}
+	}
+	return NULL;
+}
+
+struct bugdb *bugdb_set_section(const struct bugdb_set *set,
+				const char *section)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	struct bugdb *found = NULL;
+
+	bugdb_slug(&a, section);
+	for (size_t i = 0; i < set->nr && !found; i++) {
+		strbuf_reset(&b);
+		bugdb_slug(&b, set->v[i]->section);
+		if (!strcasecmp(set->v[i]->section, section) ||
+		    !strcmp(a.buf, b.buf))
+			found = set->v[i];
+	}
+	strbuf_release(&a);
+	strbuf_release(&b);
+	return found;
+}
+
+/* ---- bug records ---- */
+
+void bugdb_bug_init(struct bugdb_bug *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void bugdb_bug_release(struct bugdb_bug *b)
+{
+	if (!b)
+		return;
+	free(b->title);
+	free(b->signature);
+	free(b->origin);
+	free(b->dup_of);
+	free(b->prev_bug);
+	free(b->file);
+	free(b->function);
+	free(b->category);
+	free(b->code_commit);
+	free(b->evidence);
+	free(b->explanation);
+	free(b->last_verified_commit);
+	bugdb_bug_init(b);
+}
+
+#define BUG_COLS                                                             \
+	"id, seq, title, signature, origin, status, prev_status, dup_of,"   \
+	" prev_bug, backburner, stale, file, function, category, severity," \
+	" confidence, prio, code_commit, line, end_line, first_seen,"       \
+	" last_seen, times_seen, last_activity, last_verified_at,"          \
+	" last_verified_commit"
+#define BUG_COLS_NR 26
+
+static void status_from_col(enum bugdb_status *out, sqlite3_stmt *st, int c)
+{
+	const char *s = (const char *)sqlite3_column_text(st, c);
+
+	if (!s || bugdb_status_parse(out, s) < 0)
+		*out = BUGDB_OPEN;
+}
+
+static int clamp_int(int64_t v, int lo, int hi)
+{
+	return v < lo ? lo : v > hi ? hi : (int)v;
+}
+
+/* Fill 'b' from a row of BUG_COLS (+ evidence, explanation if 'full'). */
+static void bug_from_row(struct bugdb_bug *b, sqlite3_stmt *st, bool full)
+{
+	const unsigned char *id = sqlite3_column_text(st, 0);
+
+	bugdb_bug_init(b);
+	snprintf(b->id, sizeof(b->id), "%s", id ? (const char *)id : "");
+	b->seq = sqlite3_column_int(st, 1);
+	b->title = col_str(st, 2);
+	b->signature = col_str(st, 3);
+	b->origin = col_str(st, 4);
+	status_from_col(&b->status, st, 5);
+	status_from_col(&b->prev_status, st, 6);
+	b->dup_of = col_str(st, 7);
+	b->prev_bug = col_str(st, 8);
+	b->backburner = sqlite3_column_int(st, 9) != 0;
+	b->stale = sqlite3_column_int(st, 10) != 0;
+	b->file = col_str(st, 11);
+	b->function = col_str(st, 12);
+	b->category = col_str(st, 13);
+	b->severity = (enum finding_severity)clamp_int(
+		sqlite3_column_int64(st, 14), SEV_LOW, SEV_CRITICAL);
+	b->confidence = sqlite3_column_double(st, 15);
+	b->prio = (enum bugdb_prio)clamp_int(sqlite3_column_int64(st, 16),
+					     BUGDB_PRIO_LOW, BUGDB_PRIO_HIGH);
+	b->code_commit = col_str(st, 17);
+	b->line = sqlite3_column_int(st, 18);
+	b->end_line = sqlite3_column_int(st, 19);
+	b->first_seen_ms = sqlite3_column_int64(st, 20);
+	b->last_seen_ms = sqlite3_column_int64(st, 21);
+	b->times_seen = sqlite3_column_int64(st, 22);
+	b->last_activity_ms = sqlite3_column_int64(st, 23);
+	b->last_verified_ms = sqlite3_column_int64(st, 24);
+	b->last_verified_commit = col_str(st, 25);
+	if (full) {
+		b->evidence = col_str(st, BUG_COLS_NR);
+		b->explanation = col_str(st, BUG_COLS_NR + 1);
+	}
+	if (!b->title)
+		b->title = xstrdup("");
+	if (!b->file)
+		b->file = xstrdup("");
+	if (!b->function)
+		b->function = xstrdup("");
+	if (!b->category)
+		b->category = xstrdup("");
+	if (!b->origin)
+		b->origin = xstrdup("pre-existing");
+	if (!b->signature)
+		b->signature = xstrdup("");
+}
+
+/* 1 and the stored spelling of 'id', 0 if absent, -EIO. */
+static int find_id(char out[BUGDB_ID_MAX], struct bugdb *db, const char *id)
+{
+	sqlite3_stmt *st = stmt(db, "SELECT id FROM bug WHERE id = ?"
+				    " COLLATE NOCASE");
+	int r;
+
+	bind_text(st, 1, id);
+	r = step(db, st, NULL);
+	if (r == 1)
+		snprintf(out, BUGDB_ID_MAX, "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+	done(st);
+	return r;
+}
+
+int bugdb_get(struct bugdb_bug *out, struct bugdb *db, const char *id,
+	      struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "SELECT " BUG_COLS ", evidence, explanation"
+				    " FROM bug WHERE id = ? COLLATE NOCASE");
+	int r;
+
+	bind_text(st, 1, id);
+	r = step(db, st, err);
+	if (r == 1)
+		bug_from_row(out, st, true);
+	done(st);
+	if (r == 0) {
+		strbuf_addf(err, "no bug '%s' in %s", id, db->section);
+		return -ENOENT;
+	}
+	return r < 0 ? r : 0;
+}
+
+int bugdb_canonical(char out[BUGDB_ID_MAX], struct bugdb *db, const char *id,
+		    struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "SELECT id, status, dup_of FROM bug"
+				    " WHERE id = ? COLLATE NOCASE");
+	char cur[BUGDB_ID_MAX];
+	int r;
+
+	snprintf(cur, sizeof(cur), "%s", id);
+	for (int hops = 0; hops <= MAX_DUP_CHAIN; hops++) {
+		const unsigned char *dup;
+		bool is_dup;
+
+		bind_text(st, 1, cur);
+		r = step(db, st, err);
+		if (r <= 0) {
+			done(st);
+			if (r == 0) {
+				strbuf_addf(err, "no bug '%s' in %s", cur,
+					    db->section);
+				return -ENOENT;
+			}
+			return r;
+		}
+		is_dup = !strcmp((const char *)sqlite3_column_text(st, 1),
+				 "dup");
+		dup = sqlite3_column_text(st, 2);
+		if (!is_dup || !dup) {
+			snprintf(out, BUGDB_ID_MAX, "%s",
+				 (const char *)sqlite3_column_text(st, 0));
+			done(st);
+			return 0;
+		}
+		snprintf(cur, sizeof(cur), "%s", (const char *)dup);
+		done(st);
+	}
+	strbuf_addf(err, "the duplicate chain of '%s' loops", id);
+	return -ELOOP;
+}
+
+static int add_event(struct bugdb *db, const char *id, const char *actor,
+		     const char *kind, const char *old, const char *new,
+		     const char *reason, const char *link, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "INSERT INTO bug_event(bug_id, at, actor,"
+				    " kind, old, new, reason, link) VALUES"
+				    " (?, ?, ?, ?, ?, ?, ?, ?)");
+	int r;
+
+	bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, now(db));
+	bind_text(st, 3, actor ? actor : "kreview");
+	bind_text(st, 4, kind);
+	bind_text(st, 5, old);
+	bind_text(st, 6, new);
+	bind_text(st, 7, reason && *reason ? reason : NULL);
+	bind_text(st, 8, link);
+	r = step(db, st, err);
+	done(st);
+	return r < 0 ? r : 0;
+}
+
+/* Human changes count as activity (digests stay quiet after them). */
+static bool is_human(const char *actor)
+{
+	return actor && strcmp(actor, "kreview");
+}
+
+static int write_status(struct bugdb *db, const char *id,
+			enum bugdb_status from, enum bugdb_status to,
+			enum bugdb_status prev, const char *actor,
+			const char *reason, const char *link, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "UPDATE bug SET status = ?, prev_status = ?,"
+				    " last_activity = CASE WHEN ? THEN ? ELSE"
+				    " last_activity END WHERE id = ?");
+	int r;
+
+	bind_text(st, 1, bugdb_status_name(to));
+	bind_text(st, 2, bugdb_status_name(prev));
+	sqlite3_bind_int(st, 3, is_human(actor));
+	sqlite3_bind_int64(st, 4, now(db));
+	bind_text(st, 5, id);
+	r = step(db, st, err);
+	done(st);
+	if (r < 0)
+		return r;
+	return add_event(db, id, actor, "status", bugdb_status_name(from),
+			 bugdb_status_name(to), reason, link, err);
+}
+
+/* ---- admission ---- */
+
+bool bugdb_qualifies(const struct bugdb_finding *f,
+		     const struct bugdb_policy *p, struct strbuf *why)
+{
+	if ((int)f->severity < p->severity_floor) {
+		if (why)
+			strbuf_addf(why, "severity %s below the floor %s",
+				    finding_severity_name(f->severity),
+				    finding_severity_name(
+					    (enum finding_severity)p->severity_floor));
+		return false;
+	}
+	if (p->require_verification && !f->verified) {
+		if (why)
+			strbuf_addstr(why, "not confirmed by the verifier");
+		return false;
+	}
+	if (!f->verified && f->support < p->min_support) {
+		if (why)
+			strbuf_addf(why, "support %d/%d below %d and not verified",
+				    f->support, f->runs, p->min_support);
+		return false;
+	}
+	return true;
+}
+
+static void make_id(struct strbuf *out, const struct bugdb *db,
+		    const char *signature, int seq, size_t hex)
+{
+	struct strbuf key = STRBUF_INIT;
+	char buf[GIT_OID_HEXSZ + 1];
+	git_oid oid;
+
+	strbuf_addf(&key, "kreview-bug-v1\n%s\n%s\n%d\n", db->section,
+		    signature, seq);
+	git_odb_hash(&oid, key.buf, key.len, GIT_OBJECT_BLOB);
+	git_oid_tostr(buf, sizeof(buf), &oid);
+	strbuf_addf(out, "%s-%.*s", db->prefix, (int)hex, buf);
+	strbuf_release(&key);
+}
+
+/* The bug matching a fingerprint: latest seq by signature, then alt. */
+static int match_signature(char out[BUGDB_ID_MAX], struct bugdb *db,
+			   const char *sig, struct strbuf *err)
+{
+	sqlite3_stmt *a = stmt(db, "SELECT id FROM bug WHERE signature = ?"
+				   " ORDER BY seq DESC LIMIT 1");
+	sqlite3_stmt *b = stmt(db, "SELECT b.id FROM bug_signature s JOIN bug b"
+				   " ON b.id = s.bug_id WHERE s.signature = ?"
+				   " ORDER BY b.seq DESC LIMIT 1");
+	int r;
+
+	bind_text(a, 1, sig);
+	r = step(db, a, err);
+	if (r == 1)
+		snprintf(out, BUGDB_ID_MAX, "%s",
+			 (const char *)sqlite3_column_text(a, 0));
+	done(a);
+	if (r != 0)
+		return r;
+	bind_text(b, 1, sig);
+	r = step(db, b, err);
+	if (r == 1)
+		snprintf(out, BUGDB_ID_MAX, "%s",
+			 (const char *)sqlite3_column_text(b, 0));
+	done(b);
+	return r;
+}
+
+/* §4.2 step 2: same place and category, similar title, still open. */
+static int match_similar(char out[BUGDB_ID_MAX], struct bugdb *db,
+			 const struct bugdb_finding *f, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "SELECT id, title FROM bug WHERE file = ?"
+				    " AND function = ? AND category = ? AND"
+				    " status IN ('open', 'confirmed',"
+				    " 'fix-pending') ORDER BY first_seen");
+	double best = SIMILAR_TITLE;
+	int r, found = 0;
+
+	if (!f->function || !*f->function)
+		return 0;
+	bind_text(st, 1, f->file);
+	bind_text(st, 2, f->function);
+	bind_text(st, 3, f->category);
+	while ((r = step(db, st, err)) == 1) {
+		double sim = aggregate_similarity(
+			(const char *)sqlite3_column_text(st, 1), f->title);
+
+		if (sim >= best) {
+			best = sim;
+			found = 1;
+			snprintf(out, BUGDB_ID_MAX, "%s",
+				 (const char *)sqlite3_column_text(st, 0));
+		}
+	}
+	done(st);
+	return r < 0 ? r : found;
+}
+
+static int insert_bug(char id_out[BUGDB_ID_MAX], struct bugdb *db,
+		      const struct bugdb_finding *f, int seq,
+		      const char *prev_bug, const char *origin,
+		      enum bugdb_status status, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "INSERT INTO bug(id, seq, title, signature,"
+				    " origin, status, prev_bug, file, function,"
+				    " category, severity, confidence, code_commit,"
+				    " line, end_line, evidence, explanation,"
+				    " first_seen, last_seen, times_seen,"
+				    " last_verified_at, last_verified_commit)"
+				    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+				    " ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)");
+	struct strbuf id = STRBUF_INIT;
+	char tmp[BUGDB_ID_MAX];
+	int64_t t = now(db);
+	int r;
+
+	for (size_t hex = ID_HEX_MIN;; hex++) {
+		strbuf_reset(&id);
+		make_id(&id, db, f->fingerprint, seq, hex);
+		r = find_id(tmp, db, id.buf);
+		if (r < 0) {
+			strbuf_addf(err, "%s: %s", db->path,
+				    sqlite3_errmsg(db->h));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		if (hex == ID_HEX_MAX) {
+			strbuf_addf(err, "no free bug id for '%s'",
+				    f->fingerprint);
+			r = -EEXIST;
+			goto out;
+		}
+	}
+	bind_text(st, 1, id.buf);
+	sqlite3_bind_int(st, 2, seq);
+	bind_text(st, 3, f->title ? f->title : "");
+	bind_text(st, 4, f->fingerprint);
+	bind_text(st, 5, origin);
+	bind_text(st, 6, bugdb_status_name(status));
+	bind_text(st, 7, prev_bug);
+	bind_text(st, 8, f->file ? f->file : "");
+	bind_text(st, 9, f->function ? f->function : "");
+	bind_text(st, 10, f->category ? f->category : "");
+	sqlite3_bind_int(st, 11, (int)f->severity);
+	sqlite3_bind_double(st, 12, f->confidence);
+	bind_text(st, 13, f->code_commit);
+	sqlite3_bind_int(st, 14, f->line);
+	sqlite3_bind_int(st, 15, f->end_line);
+	bind_text(st, 16, f->evidence);
+	bind_text(st, 17, f->explanation);
+	sqlite3_bind_int64(st, 18, t);
+	sqlite3_bind_int64(st, 19, t);
+	sqlite3_bind_int64(st, 20, f->verified ? t : 0);
+	bind_text(st, 21, f->verified ? f->code_commit : NULL);
+	r = step(db, st, err);
+	done(st);
+	if (r < 0)
+		goto out;
+	snprintf(id_out, BUGDB_ID_MAX, "%s", id.buf);
+	r = add_event(db, id.buf, "kreview", "created", NULL,
+		      bugdb_status_name(status), prev_bug ? "recurrence" : NULL,
+		      f->msgid, err);
+out:
+	strbuf_release(&id);
+	return r;
+}
+
+static int add_sighting(struct bugdb *db, const char *id,
+			const struct bugdb_finding *f, bool suppressed,
+			struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "INSERT INTO bug_sighting(bug_id, review,"
+				    " msgid, patch_subject, revision, support,"
+				    " runs, severity, verdict, suppressed,"
+				    " seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
+				    " ?, ?)");
+	int r;
+
+	bind_text(st, 1, id);
+	bind_text(st, 2, f->review);
+	bind_text(st, 3, f->msgid);
+	bind_text(st, 4, f->patch_subject);
+	sqlite3_bind_int(st, 5, f->revision);
+	sqlite3_bind_int(st, 6, f->support);
+	sqlite3_bind_int(st, 7, f->runs);
+	sqlite3_bind_int(st, 8, (int)f->severity);
+	bind_text(st, 9, f->verified ? "confirmed" : "unverified");
+	sqlite3_bind_int(st, 10, suppressed);
+	sqlite3_bind_int64(st, 11, now(db));
+	r = step(db, st, err);
+	done(st);
+	return r < 0 ? r : 0;
+}
+
+/* times_seen, last_seen, max severity, latest confidence and evidence. */
+static int bump_seen(struct bugdb *db, const char *id,
+		     const struct bugdb_finding *f, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "UPDATE bug SET times_seen = times_seen + 1,"
+				    " last_seen = ?, severity = max(severity, ?),"
+				    " confidence = ?,"
+				    " line = ?, end_line = ?,"
+				    " code_commit = coalesce(?, code_commit),"
+				    " evidence = CASE WHEN length(coalesce(?, ''))"
+				    "  > length(coalesce(evidence, '')) THEN ?"
+				    "  ELSE evidence END,"
+				    " last_verified_at = CASE WHEN ? THEN ? ELSE"
+				    "  last_verified_at END"
+				    " WHERE id = ?");
+	int r;
+
+	sqlite3_bind_int64(st, 1, now(db));
+	sqlite3_bind_int(st, 2, (int)f->severity);
+	sqlite3_bind_double(st, 3, f->confidence);
+	sqlite3_bind_int(st, 4, f->line);
+	sqlite3_bind_int(st, 5, f->end_line);
+	bind_text(st, 6, f->code_commit);
+	bind_text(st, 7, f->evidence);
+	bind_text(st, 8, f->evidence);
+	sqlite3_bind_int(st, 9, f->verified);
+	sqlite3_bind_int64(st, 10, now(db));
+	bind_text(st, 11, id);
+	r = step(db, st, err);
+	done(st);
+	return r < 0 ? r : 0;
+}
+
+static int add_alt_signature(struct bugdb *db, const char *id,
+			     const char *sig, const char *kind,
+			     struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "INSERT OR IGNORE INTO bug_signature(bug_id,"
+				    " signature, kind) SELECT ?1, ?2, ?3 WHERE"
+				    " NOT EXISTS (SELECT 1 FROM bug WHERE id = ?1"
+				    " AND signature = ?2)");
+	int r;
+
+	bind_text(st, 1, id);
+	bind_text(st, 2, sig);
+	bind_text(st, 3, kind);
+	r = step(db, st, err);
+	done(st);
+	return r < 0 ? r : 0;
+}
+
+int bugdb_admit(enum bugdb_admission *out, char id_out[BUGDB_ID_MAX],
+		struct bugdb *db, const struct bugdb_finding *f,
+		const struct bugdb_policy *policy, struct strbuf *err)
+{
+	enum bugdb_admission what;
+	struct bugdb_bug b;
+	char id[BUGDB_ID_MAX], canon[BUGDB_ID_MAX];
+	bool similar = false;
+	int r;
+
+	bugdb_bug_init(&b);
+	if (!f->fingerprint || !*f->fingerprint || !f->file || !f->category) {
+		strbuf_addstr(err, "finding without fingerprint, file or "
+				   "category");
+		return -EINVAL;
+	}
+	if (policy && !bugdb_qualifies(f, policy, NULL)) {
+		*out = BUGDB_NOT_QUALIFIED;
+		return 0;
+	}
+	r = begin(db, err);
+	if (r < 0)
+		return r;
+	r = match_signature(id, db, f->fingerprint, err);
+	if (r == 0) {
+		r = match_similar(id, db, f, err);
+		similar = r == 1;
+	}
+	if (r < 0)
+		goto fail;
+	if (r == 0) {
+		r = insert_bug(id_out, db, f, 0, NULL, "pre-existing",
+			       BUGDB_OPEN, err);
+		if (r < 0)
+			goto fail;
+		r = add_sighting(db, id_out, f, false, err);
+		if (r < 0)
+			goto fail;
+		what = BUGDB_NEW;
+		goto commit;
+	}
+	r = bugdb_canonical(canon, db, id, err);
+	if (r < 0)
+		goto fail;
+	r = bugdb_get(&b, db, canon, err);
+	if (r < 0)
+		goto fail;
+	if (similar) {
+		r = add_alt_signature(db, b.id, f->fingerprint, "alt", err);
+		if (r < 0)
+			goto fail;
+	}
+	switch (b.status) {
+	case BUGDB_FIXED:
+	case BUGDB_OBSOLETE:
+		r = insert_bug(id_out, db, f, b.seq + 1, b.id, "pre-existing",
+			       BUGDB_OPEN, err);
+		if (r == 0)
+			r = add_sighting(db, id_out, f, false, err);
+		what = BUGDB_RECURRENCE;
+		break;
+	case BUGDB_INVALID:
+	case BUGDB_WONTFIX:
+		snprintf(id_out, BUGDB_ID_MAX, "%s", b.id);
+		if (f->severity > b.severity) {
+			r = write_status(db, b.id, b.status, BUGDB_OPEN,
+					 b.status, "kreview",
+					 "seen again at a higher severity",
+					 f->msgid, err);
+			if (r == 0)
+				r = add_sighting(db, b.id, f, false, err);
+			if (r == 0)
+				r = bump_seen(db, b.id, f, err);
+			what = BUGDB_REOPENED;
+		} else {
+			r = add_sighting(db, b.id, f, true, err);
+			what = BUGDB_SUPPRESSED;
+		}
+		break;
+	default:
+		snprintf(id_out, BUGDB_ID_MAX, "%s", b.id);
+		r = add_sighting(db, b.id, f, false, err);
+		if (r == 0)
+			r = bump_seen(db, b.id, f, err);
+		what = BUGDB_SIGHTING;
+		break;
+	}
+	if (r < 0)
+		goto fail;
+commit:
+	r = commit(db, err);
+	if (r < 0)
+		goto fail;
+	bugdb_bug_release(&b);
+	*out = what;
+	return 0;
+fail:
+	rollback(db);
+	bugdb_bug_release(&b);
+	return r;
+}
+
+int bugdb_suppressed_by(char id_out[BUGDB_ID_MAX], struct bugdb *db,
+			const char *fingerprint, struct strbuf *err)
+{
+	char id[BUGDB_ID_MAX], canon[BUGDB_ID_MAX];
+	struct bugdb_bug b;
+	int r;
+
+	r = match_signature(id, db, fingerprint, err);
+	if (r <= 0)
+		return r;
+	r = bugdb_canonical(canon, db, id, err);
+	if (r < 0)
+		return r;
+	bugdb_bug_init(&b);
+	r = bugdb_get(&b, db, canon, err);
+	if (r < 0)
+		return r;
+	r = b.status == BUGDB_INVALID || b.status == BUGDB_WONTFIX;
+	if (r)
+		snprintf(id_out, BUGDB_ID_MAX, "%s", b.id);
+	bugdb_bug_release(&b);
+	return r;
+}
+
+int bugdb_reject_finding(char id_out[BUGDB_ID_MAX], struct bugdb *db,
+			 const struct bugdb_finding *f,
+			 enum bugdb_status status, const char *actor,
+			 const char *reason, const char *link,
+			 struct strbuf *err)
+{
+	char id[BUGDB_ID_MAX];
+	int r;
+
+	if (status != BUGDB_INVALID && status != BUGDB_WONTFIX) {
+		strbuf_addstr(err, "a rejected finding is invalid or wontfix");
+		return -EINVAL;
+	}
+	r = begin(db, err);
+	if (r < 0)
+		return r;
+	r = match_signature(id, db, f->fingerprint, err);
+	if (r == 1)
+		r = bugdb_set_status(db, id, status, actor, reason, link, err);
+	else if (r == 0 &&
+		 (r = insert_bug(id, db, f, 0, NULL,
+				 f->pre_existing ? "pre-existing" : "introduced",
+				 BUGDB_OPEN, err)) == 0)
+		r = bugdb_set_status(db, id, status, actor, reason, link, err);
+	if (r < 0) {
+		rollback(db);
+		return r;
+	}
+	r = commit(db, err);
+	if (r < 0) {
+		rollback(db);
+		return r;
+	}
+	snprintf(id_out, BUGDB_ID_MAX, "%s", id);
+	return 0;
+}
+
+/* ---- the review hook ---- */
+
+struct open_db {
+	char *section;
+	struct bugdb *db;	/* NULL: does not exist (suppression only) */
+};
+
+/* The database of 'section'; created when 'create'. */
+static struct bugdb *review_db(struct open_db **v, size_t *nr, size_t *alloc,
+			       const char *dir, const char *section,
+			       bool create, const struct maint *m,
+			       int64_t now_ms, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct bugdb *db = NULL;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < *nr; i++)
+		if (!strcmp((*v)[i].section, section))
+			break;
+	if (i < *nr && ((*v)[i].db || !create))
+		return (*v)[i].db;
+	bugdb_path(&path, dir, section);
+	if (create || stat(path.buf, &st) == 0) {
+		if (bugdb_open(&db, path.buf, section, err) < 0) {
+			db = NULL;
+			strbuf_addch(err, '\n');
+		} else {
+			if (now_ms)
+				bugdb_set_clock(db, now_ms);
+			if (m)
+				(void)bugdb_set_maintainers(db, m, NULL);
+		}
+	}
+	strbuf_release(&path);
+	if (i == *nr) {
+		ALLOC_GROW(*v, *nr + 1, *alloc);
+		(*v)[*nr].section = xstrdup(section);
+		(*v)[(*nr)++].db = db;
+	} else {
+		(*v)[i].db = db;
+	}
+	return db;
+}
+
+static void from_review(struct bugdb_finding *bf, const struct review_finding *rf,
+			const struct review_series *s, const char *review)
+{
+	const struct finding *rep = &rf->c.rep;
+	const struct review_patch *p =
+		rep->patch >= 1 && (size_t)rep->patch <= s->nr ?
+			&s->patches[rep->patch - 1] : NULL;
+
+	memset(bf, 0, sizeof(*bf));
+	bf->fingerprint = rf->c.fingerprint;
+	bf->title = rep->title;
+	bf->file = rep->file;
+	bf->function = rep->function;
+	bf->category = rep->category;
+	bf->evidence = rep->evidence;
+	bf->explanation = rep->explanation;
+	bf->severity = rf->c.severity;
+	bf->confidence = rf->c.confidence;
+	bf->line = rep->line;
+	bf->end_line = rep->end_line;
+	bf->support = rf->c.support;
+	bf->runs = rf->c.runs;
+	bf->verified = rf->c.verdict == VERDICT_CONFIRMED;
+	bf->pre_existing = rf->pre_existing;
+	bf->review = review;
+	bf->msgid = p ? p->msgid : NULL;
+	bf->patch_subject = p ? p->subject : NULL;
+	bf->revision = s->version;
+	bf->code_commit = s->base;
+}
+
+static void suppress(struct review_finding *rf, const char *id)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	strbuf_addf(&why, "suppressed by bug %s", id);
+	rf->drop = REVIEW_DROP_SUPPRESSED;
+	free(rf->drop_reason);
+	rf->drop_reason = strbuf_detach(&why, NULL);
+}
+
+/* Reported first, both groups in their previous order. */
+static void repartition(struct review_result *res)
+{
+	struct review_finding *v = xcalloc(res->nr + 1, sizeof(*v));
+	size_t n = 0;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < res->nr; i++)
+			if ((res->v[i].drop == REVIEW_REPORTED) == (pass == 0))
+				v[n++] = res->v[i];
+	if (res->nr)
+		memcpy(res->v, v, res->nr * sizeof(*v));
+	free(v);
+	res->reported = 0;
+	while (res->reported < res->nr &&
+	       res->v[res->reported].drop == REVIEW_REPORTED)
+		res->reported++;
+}
+
+int bugdb_review_apply(struct bugdb_review_stats *out,
+		       struct review_result *res,
+		       const struct review_series *s,
+		       const struct bugdb_config *cfg, const char *dir,
+		       const struct maint *m, const char *review,
+		       int64_t now_ms, struct strbuf *err)
+{
+	struct open_db *dbs = NULL;
+	size_t nr = 0, alloc = 0;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < res->nr; i++) {
+		struct review_finding *rf = &res->v[i];
+		const struct finding *rep = &rf->c.rep;
+		const char *section = BUGDB_DEFAULT_SECTION;
+		struct bugdb_policy pol;
+		struct bugdb_finding bf;
+		enum bugdb_admission what;
+		char id[BUGDB_ID_MAX];
+		struct bugdb *db;
+		int r;
+
+		if (rf->drop != REVIEW_REPORTED)
+			continue;
+		if (rep->patch >= 1 && (size_t)rep->patch <= s->nr &&
+		    s->patches[rep->patch - 1].subsystem)
+			section = s->patches[rep->patch - 1].subsystem;
+		from_review(&bf, rf, s, review);
+		bugdb_config_policy(&pol, cfg, section);
+		if (!rf->pre_existing) {
+			db = review_db(&dbs, &nr, &alloc, dir, section, false, m,
+				       now_ms, err);
+			if (!db)
+				continue;
+			r = bugdb_suppressed_by(id, db, rf->c.fingerprint, err);
+			if (r < 0) {
+				ret = r;
+				continue;
+			}
+			if (r == 1) {
+				suppress(rf, id);
+				out->suppressed_introduced++;
+			}
+			continue;
+		}
+		if (!bugdb_qualifies(&bf, &pol, NULL)) {
+			out->admitted[BUGDB_NOT_QUALIFIED]++;
+			continue;
+		}
+		db = review_db(&dbs, &nr, &alloc, dir, section, true, m, now_ms,
+			       err);
+		if (!db) {
+			ret = -EIO;
+			continue;
+		}
+		r = bugdb_admit(&what, id, db, &bf, NULL, err);
+		if (r < 0) {
+			strbuf_addch(err, '\n');
+			ret = r;
+			continue;
+		}
+		out->admitted[what]++;
+		if (what == BUGDB_SUPPRESSED)
+			suppress(rf, id);
+		else
+			strbuf_addf(&res->notes,
+				    "pre-existing issue '%s' recorded as %s (%s)\n",
+				    rep->title, id, bugdb_admission_name(what));
+	}
+	for (size_t i = 0; i < nr; i++) {
+		if (dbs[i].db)
+			out->databases++;
+		bugdb_close(dbs[i].db);
+		free(dbs[i].section);
+	}
+	free(dbs);
+	repartition(res);
+	return ret;
+}
+
+/* ---- triage ---- */
+
+/* Load the status of 'id' (stored spelling into 'id_out'). */
+static int load_status(enum bugdb_status *st_out, enum bugdb_status *prev,
+		       char id_out[BUGDB_ID_MAX], struct bugdb *db,
+		       const char *id, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "SELECT id, status, prev_status FROM bug"
+				    " WHERE id = ? COLLATE NOCASE");
+	int r;
+
+	bind_text(st, 1, id);
+	r = step(db, st, err);
+	if (r == 1) {
+		snprintf(id_out, BUGDB_ID_MAX, "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+		status_from_col(st_out, st, 1);
+		status_from_col(prev, st, 2);
+		if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+			*prev = BUGDB_OPEN;
+	}
+	done(st);
+	if (r == 0) {
+		strbuf_addf(err, "no bug '%s' in %s", id, db->section);
+		return -ENOENT;
+	}
+	return r < 0 ? r : 0;
+}
+
+static bool allowed(enum bugdb_status from, enum bugdb_status to)
+{
+	switch (to) {
+	case BUGDB_OPEN:
+		return from == BUGDB_FIXED || from == BUGDB_INVALID ||
+		       from == BUGDB_WONTFIX || from == BUGDB_OBSOLETE;
+	case BUGDB_CONFIRMED:
+		return from == BUGDB_OPEN;
+	case BUGDB_FIXED:
+	case BUGDB_WONTFIX:
+	case BUGDB_OBSOLETE:
+		return from == BUGDB_OPEN || from == BUGDB_CONFIRMED ||
+		       from == BUGDB_FIX_PENDING;
+	case BUGDB_INVALID:
+		return from != BUGDB_DUP && from != BUGDB_INVALID;
+	default:
+		return false;
+	}
+}
+
+int bugdb_set_status(struct bugdb *db, const char *id, enum bugdb_status to,
+		     const char *actor, const char *reason, const char *link,
+		     struct strbuf *err)
+{
+	enum bugdb_status from, prev;
+	char real[BUGDB_ID_MAX];
+	int r;
+
+	if (to == BUGDB_DUP || to == BUGDB_FIX_PENDING) {
+		strbuf_addf(err, "status %s is set with %s", bugdb_status_name(to),
+			    to == BUGDB_DUP ? "dup" : "fix");
+		return -EINVAL;
+	}
+	r = load_status(&from, &prev, real, db, id, err);
+	if (r < 0)
+		return r;
+	if (!allowed(from, to)) {
+		strbuf_addf(err, "%s is %s and cannot become %s", real,
+			    bugdb_status_name(from), bugdb_status_name(to));
+		return -EINVAL;
+	}
+	r = begin(db, err);
+	if (r < 0)
+		return r;
+	r = write_status(db, real, from, to, from, actor, reason, link, err);
+	if (r < 0) {
+		rollback(db);
+		return r;
+	}
+	return commit(db, err);
+}
+
+int bugdb_set_prio(struct bugdb *db, const char *id, enum bugdb_prio prio,
+		   const char *actor, const char *reason, const char *link,
+		   struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "UPDATE bug SET prio = ?, last_activity = ?"
+				    " WHERE id = ?");
+	struct bugdb_bug b;
+	int r;
+
+	bugdb_bug_init(&b);
+	r = bugdb_get(&b, db, id, err);
+	if (r < 0)
+		return r;
+	r = begin(db, err);
+	if (r < 0)
+		goto out;
+	sqlite3_bind_int(st, 1, (int)prio);
+	sqlite3_bind_int64(st, 2, now(db));
+	bind_text(st, 3, b.id);
+	r = step(db, st, err);
+	done(st);
+	if (r >= 0)
+		r = add_event(db, b.id, actor, "prio", bugdb_prio_name(b.prio),
+			      bugdb_prio_name(prio), reason, link, err);
+	if (r < 0)
+		rollback(db);
+	else
+		r = commit(db, err);
+out:
+	bugdb_bug_release(&b);
+	return r;
+}
+
+int bugdb_dup(struct bugdb *db, const char *id, const char *other,
+	      const char *actor, const char *link, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "UPDATE bug SET status = 'dup', dup_of = ?,"
+				    " prev_status = ?, last_activity = ?"
+				    " WHERE id = ?");
+	enum bugdb_status from, prev;
+	char real[BUGDB_ID_MAX], canon[BUGDB_ID_MAX];
+	int r;
+
+	r = load_status(&from, &prev, real, db, id, err);
+	if (r < 0)
+		return r;
+	r = bugdb_canonical(canon, db, other, err);
+	if (r < 0)
+		return r;
+	if (!strcmp(canon, real)) {
+		strbuf_addf(err, "%s cannot be a duplicate of itself (%s leads "
+				 "back to it)", real, other);
+		return -ELOOP;
+	}
+	r = begin(db, err);
+	if (r < 0)
+		return r;
+	bind_text(st, 1, canon);
+	bind_text(st, 2, bugdb_status_name(from == BUGDB_DUP ? prev : from));
+	sqlite3_bind_int64(st, 3, now(db));
+	bind_text(st, 4, real);
+	r = step(db, st, err);
+	done(st);
+	if (r >= 0)
+		r = add_event(db, real, actor, "dup", bugdb_status_name(from),
+			      canon, NULL, link, err);
+	if (r < 0) {
+		rollback(db);
+		return r;
+	}
+	return commit(db, err);
+}
+
+int bugdb_undup(struct bugdb *db, const char *id, const char *actor,
+		const char *link, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "UPDATE bug SET status = ?, dup_of = NULL,"
+				    " prev_status = NULL, last_activity = ?"
+				    " WHERE id = ?");
+	enum bugdb_status from, prev;
+	char real[BUGDB_ID_MAX];
+	int r;
+
+	r = load_status(&from, &prev, real, db, id, err);
+	if (r < 0)
+		return r;
+	if (from != BUGDB_DUP) {
+		strbuf_addf(err, "%s is %s, not a duplicate", real,
+			    bugdb_status_name(from));
+		return -EINVAL;
+	}
+	if (prev == BUGDB_DUP)
+		prev = BUGDB_OPEN;
+	r = begin(db, err);
+	if (r < 0)
+		return r;
+	bind_text(st, 1, bugdb_status_name(prev));
+	sqlite3_bind_int64(st, 2, now(db));
+	bind_text(st, 3, real);
+	r = step(db, st, err);
+	done(st);
+	if (r >= 0)
+		r = add_event(db, real, actor, "undup", "dup",
+			      bugdb_status_name(prev), NULL, link, err);
+	if (r < 0) {
+		rollback(db);
+		return r;
+	}
+	return commit(db, err);
+}
+
+static bool fixable(enum bugdb_status s)
+{
+	return s == BUGDB_OPEN || s == BUGDB_CONFIRMED || s == BUGDB_FIX_PENDING;
+}
+
+int bugdb_fix(struct bugdb *db, const char *id, const char *commit_id,
+	      const char *actor, const char *link, struct strbuf *err)
+{
+	sqlite3_stmt *del = stmt(db, "DELETE FROM bug_fix WHERE bug_id = ? AND"
+				     " branch = ''");
+	sqlite3_stmt *ins = stmt(db, "INSERT OR REPLACE INTO bug_fix(bug_id,"
+				     " commit_id, title, branch, seen_at)"
+				     " VALUES (?, ?, NULL, '', ?)");
+	enum bugdb_status from, prev;
+	char real[BUGDB_ID_MAX];
+	int r;
+
+	if (!commit_id || !*commit_id) {
+		strbuf_addstr(err, "fix needs a commit hash or title");
+		return -EINVAL;
+	}
+	r = load_status(&from, &prev, real, db, id, err);
+	if (r < 0)
+		return r;
+	if (!fixable(from)) {
+		strbuf_addf(err, "%s is %s: only open, confirmed or fix-pending "
+				 "bugs take a fix", real, bugdb_status_name(from));
+		return -EINVAL;
+	}
+	r = begin(db, err);
+	if (r < 0)
+		return r;
+	bind_text(del, 1, real);
+	r = step(db, del, err);
+	done(del);
+	if (r >= 0) {
+		bind_text(ins, 1, real);
+		bind_text(ins, 2, commit_id);
+		sqlite3_bind_int64(ins, 3, now(db));
+		r = step(db, ins, err);
+		done(ins);
+	}
+	if (r >= 0 && from != BUGDB_FIX_PENDING)
+		r = write_status(db, real, from, BUGDB_FIX_PENDING, from, actor,
+				 NULL, link, err);
+	if (r >= 0)
+		r = add_event(db, real, actor, "fix", NULL, commit_id, NULL,
+			      link, err);
+	if (r < 0) {
+		rollback(db);
+		return r;
+	}
+	return commit(db, err);
+}
+
+int bugdb_unfix(struct bugdb *db, const char *id, const char *actor,
+		const char *link, struct strbuf *err)
+{
+	sqlite3_stmt *del = stmt(db, "DELETE FROM bug_fix WHERE bug_id = ?");
+	enum bugdb_status from, prev;
+	char real[BUGDB_ID_MAX];
+	int r;
+
+	r = load_status(&from, &prev, real, db, id, err);
+	if (r < 0)
+		return r;
+	if (from != BUGDB_FIX_PENDING && from != BUGDB_FIXED) {
+		strbuf_addf(err, "%s is %s: no fix to drop", real,
+			    bugdb_status_name(from));
+		return -EINVAL;
+	}
+	if (!fixable(prev) || prev == BUGDB_FIX_PENDING)
+		prev = BUGDB_OPEN;
+	r = begin(db, err);
+	if (r < 0)
+		return r;
+	bind_text(del, 1, real);
+	r = step(db, del, err);
+	done(del);
+	if (r >= 0)
+		r = write_status(db, real, from, prev, prev, actor, "unfix",
+				 link, err);
+	if (r < 0) {
+		rollback(db);
+		return r;
+	}
+	return commit(db, err);
+}
+
+int bugdb_fix_seen(bool *fixed, struct bugdb *db, const char *id,
+		   const char *commit_id, const char *title, const char *branch,
+		   const char *const *tracked, size_t nr, struct strbuf *err)
+{
+	sqlite3_stmt *ins = stmt(db, "INSERT OR IGNORE INTO bug_fix(bug_id,"
+				     " commit_id, title, branch, seen_at)"
+				     " VALUES (?, ?, ?, ?, ?)");
+	sqlite3_stmt *has = stmt(db, "SELECT 1 FROM bug_fix WHERE bug_id = ?"
+				     " AND branch = ? LIMIT 1");
+	enum bugdb_status from, prev;
+	char real[BUGDB_ID_MAX];
+	bool everywhere = true;
+	int r;
+
+	*fixed = false;
+	r = load_status(&from, &prev, real, db, id, err);
+	if (r < 0)
+		return r;
+	if (!fixable(from))
+		return 0;
+	r = begin(db, err);
+	if (r < 0)
+		return r;
+	bind_text(ins, 1, real);
+	bind_text(ins, 2, commit_id);
+	bind_text(ins, 3, title);
+	bind_text(ins, 4, branch ? branch : "");
+	sqlite3_bind_int64(ins, 5, now(db));
+	r = step(db, ins, err);
+	done(ins);
+	if (r >= 0 && sqlite3_changes(db->h) > 0) {
+		struct strbuf what = STRBUF_INIT;
+
+		strbuf_addf(&what, "%s in %s", commit_id, branch);
+		r = add_event(db, real, "kreview", "fix-seen", NULL, what.buf,
+			      title, NULL, err);
+		strbuf_release(&what);
+	}
+	for (size_t i = 0; r >= 0 && i < nr && everywhere; i++) {
+		bind_text(has, 1, real);
+		bind_text(has, 2, tracked[i]);
+		r = step(db, has, err);
+		done(has);
+		if (r == 0)
+			everywhere = false;
+	}
+	if (r >= 0 && from != BUGDB_FIX_PENDING)
+		r = write_status(db, real, from, BUGDB_FIX_PENDING, from,
+				 "kreview", title, NULL, err);
+	if (r >= 0 && everywhere) {
+		r = write_status(db, real, BUGDB_FIX_PENDING, BUGDB_FIXED,
+				 BUGDB_FIX_PENDING, "kreview",
+				 "the fix reached every tracked branch", NULL,
+				 err);
+		*fixed = r >= 0;
+	}
+	if (r < 0) {
+		*fixed = false;
+		rollback(db);
+		return r;
+	}
+	return commit(db, err);
+}
+
+int bugdb_backburner(struct bugdb *db, const char *id, bool on,
+		     const char *actor, const char *reason, const char *link,
+		     struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "UPDATE bug SET backburner = ?,"
+				    " last_activity = ? WHERE id = ?");
+	enum bugdb_status from, prev;
+	char real[BUGDB_ID_MAX];
+	int r;
+
+	r = load_status(&from, &prev, real, db, id, err);
+	if (r < 0)
+		return r;
+	r = begin(db, err);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int(st, 1, on);
+	sqlite3_bind_int64(st, 2, now(db));
+	bind_text(st, 3, real);
+	r = step(db, st, err);
+	done(st);
+	if (r >= 0)
+		r = add_event(db, real, actor, "backburner", on ? "off" : "on",
+			      on ? "on" : "off", reason, link, err);
+	if (r < 0) {
+		rollback(db);
+		return r;
+	}
+	return commit(db, err);
+}
+
+int bugdb_label(struct bugdb *db, const char *id, const char *label,
+		const char *value, bool add, const char *actor,
+		const char *link, struct strbuf *err)
+{
+	sqlite3_stmt *ins = stmt(db, "INSERT OR IGNORE INTO bug_label(bug_id,"
+				     " label, value, set_by, link, at) VALUES"
+				     " (?, ?, ?, ?, ?, ?)");
+	sqlite3_stmt *del = stmt(db, "DELETE FROM bug_label WHERE bug_id = ?"
+				     " AND label = ? AND value = ?");
+	sqlite3_stmt *st = add ? ins : del;
+	enum bugdb_status from, prev;
+	char real[BUGDB_ID_MAX];
+	int r;
+
+	if (!value || !*value) {
+		strbuf_addf(err, "%s needs a value", label);
+		return -EINVAL;
+	}
+	r = load_status(&from, &prev, real, db, id, err);
+	if (r < 0)
+		return r;
+	r = begin(db, err);
+	if (r < 0)
+		return r;
+	bind_text(st, 1, real);
+	bind_text(st, 2, label);
+	bind_text(st, 3, value);
+	if (add) {
+		bind_text(st, 4, actor);
+		bind_text(st, 5, link);
+		sqlite3_bind_int64(st, 6, now(db));
+	}
+	r = step(db, st, err);
+	done(st);
+	if (r >= 0 && sqlite3_changes(db->h) == 0) {
+		strbuf_addf(err, add ? "%s already has %s '%s'" :
+				       "%s has no %s '%s'",
+			    real, label, value);
+		r = add ? -EEXIST : -ENOENT;
+	}
+	if (r >= 0)
+		r = add_event(db, real, actor, add ? "label-add" : "label-del",
+			      NULL, value, label, link, err);
+	if (r < 0) {
+		rollback(db);
+		return r;
+	}
+	return commit(db, err);
+}
+
+int bugdb_verified(struct bugdb *db, const char *id, const char *commit_id,
+		   bool stale, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "UPDATE bug SET stale = ?,"
+				    " last_verified_at = CASE WHEN ? THEN"
+				    "  last_verified_at ELSE ? END,"
+				    " last_verified_commit = CASE WHEN ? THEN"
+				    "  last_verified_commit ELSE ? END"
+				    " WHERE id = ?");
+	int r;
+
+	sqlite3_bind_int(st, 1, stale);
+	sqlite3_bind_int(st, 2, stale);
+	sqlite3_bind_int64(st, 3, now(db));
+	sqlite3_bind_int(st, 4, stale);
+	bind_text(st, 5, commit_id);
+	bind_text(st, 6, id);
+	r = step(db, st, err);
+	done(st);
+	if (r >= 0 && stale)
+		r = add_event(db, id, "kreview", "stale", NULL, commit_id,
+			      "the code changed; needs the verifier", NULL, err);
+	return r < 0 ? r : 0;
+}
+
+/* ---- queries ---- */
+
+void bugdb_list_release(struct bugdb_list *l)
+{
+	for (size_t i = 0; i < l->nr; i++)
+		bugdb_bug_release(&l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static void add_in_list(struct strbuf *sql, const char *col, unsigned mask,
+			int max, bool text)
+{
+	bool first = true;
+
+	strbuf_addf(sql, " AND %s IN (", col);
+	for (int i = 0; i < max; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		if (text)
+			strbuf_addf(sql, "%s'%s'", first ? "" : ", ",
+				    status_names[i]);
+		else
+			strbuf_addf(sql, "%s%d", first ? "" : ", ", i);
+		first = false;
+	}
+	strbuf_addch(sql, ')');
+}
+
+int bugdb_query_run(struct bugdb_list *out, struct bugdb *db,
+		    const struct bugdb_query *q, struct strbuf *err)
+{
+	static const char *const order[BUGDB_SORT_MAX] = {
+		" ORDER BY severity DESC, prio DESC, times_seen DESC,"
+		" first_seen, id",
+		" ORDER BY last_seen DESC, id",
+		" ORDER BY first_seen, id",
+	};
+	struct strbuf sql = STRBUF_INIT;
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	strbuf_addstr(&sql, "SELECT " BUG_COLS);
+	if (q->full)
+		strbuf_addstr(&sql, ", evidence, explanation");
+	strbuf_addstr(&sql, " FROM bug WHERE 1");
+	/* the masks are bit sets of enum values: no user text in the SQL */
+	if (q->status_mask)
+		add_in_list(&sql, "status", q->status_mask, BUGDB_STATUS_MAX,
+			    true);
+	if (q->severity_mask)
+		add_in_list(&sql, "severity", q->severity_mask, SEV__MAX, false);
+	strbuf_addstr(&sql, order[(unsigned)q->sort < BUGDB_SORT_MAX ?
+					  q->sort : 0]);
+	if (q->limit)
+		strbuf_addf(&sql, " LIMIT %zu", q->limit);
+	if (sqlite3_prepare_v2(db->h, sql.buf, -1, &st, NULL) != SQLITE_OK) {
+		strbuf_addf(err, "%s: %s", db->path, sqlite3_errmsg(db->h));
+		r = -EIO;
+		goto out;
+	}
+	while ((r = step(db, st, err)) == 1) {
+		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
+		bug_from_row(&out->v[out->nr++], st, q->full);
+	}
+out:
+	sqlite3_finalize(st);
+	strbuf_release(&sql);
+	return r < 0 ? r : 0;
+}
+
+int bugdb_count(int64_t *out, struct bugdb *db, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "SELECT status, count(*) FROM bug"
+				    " GROUP BY status");
+	int r;
+
+	for (int i = 0; i < BUGDB_STATUS_MAX; i++)
+		out[i] = 0;
+	while ((r = step(db, st, err)) == 1) {
+		enum bugdb_status s;
+
+		if (bugdb_status_parse(&s, (const char *)sqlite3_column_text(
+						   st, 0)) == 0)
+			out[s] = sqlite3_column_int64(st, 1);
+	}
+	done(st);
+	return r < 0 ? r : 0;
+}
+
+void bugdb_detail_release(struct bugdb_detail *d)
+{
+	for (size_t i = 0; i < d->events_nr; i++) {
+		struct bugdb_event *e = &d->events[i];
+
+		free(e->actor);
+		free(e->kind);
+		free(e->old);
+		free(e->new);
+		free(e->reason);
+		free(e->link);
+	}
+	free(d->events);
+	for (size_t i = 0; i < d->sightings_nr; i++) {
+		free(d->sightings[i].review);
+		free(d->sightings[i].msgid);
+		free(d->sightings[i].patch_subject);
+		free(d->sightings[i].verdict);
+	}
+	free(d->sightings);
+	for (size_t i = 0; i < d->fixes_nr; i++) {
+		free(d->fixes[i].commit);
+		free(d->fixes[i].title);
+		free(d->fixes[i].branch);
+	}
+	free(d->fixes);
+	for (size_t i = 0; i < d->labels_nr; i++) {
+		free(d->labels[i].label);
+		free(d->labels[i].value);
+		free(d->labels[i].set_by);
+	}
+	free(d->labels);
+	for (size_t i = 0; i < d->signatures_nr; i++)
+		free(d->signatures[i]);
+	free(d->signatures);
+	memset(d, 0, sizeof(*d));
+}
+
+int bugdb_get_detail(struct bugdb_detail *out, struct bugdb *db,
+		     const char *id, struct strbuf *err)
+{
+	sqlite3_stmt *ev = stmt(db, "SELECT at, actor, kind, old, new, reason,"
+				    " link FROM bug_event WHERE bug_id = ?"
+				    " ORDER BY id");
+	sqlite3_stmt *si = stmt(db, "SELECT seen_at, review, msgid,"
+				    " patch_subject, verdict, support, runs,"
+				    " revision, severity FROM bug_sighting WHERE"
+				    " bug_id = ? ORDER BY id");
+	sqlite3_stmt *fx = stmt(db, "SELECT commit_id, title, branch, seen_at"
+				    " FROM bug_fix WHERE bug_id = ?"
+				    " ORDER BY seen_at, branch");
+	sqlite3_stmt *lb = stmt(db, "SELECT label, value, set_by FROM bug_label"
+				    " WHERE bug_id = ? ORDER BY at");
+	sqlite3_stmt *sg = stmt(db, "SELECT signature FROM bug_signature"
+				    " WHERE bug_id = ? ORDER BY signature");
+	struct bugdb_detail d;
+	char real[BUGDB_ID_MAX];
+	size_t alloc = 0;
+	int r;
+
+	memset(&d, 0, sizeof(d));
+	r = find_id(real, db, id);
+	if (r <= 0) {
+		strbuf_addf(err, "no bug '%s' in %s", id, db->section);
+		return r < 0 ? r : -ENOENT;
+	}
+	bind_text(ev, 1, real);
+	while ((r = step(db, ev, err)) == 1) {
+		struct bugdb_event *e;
+
+		ALLOC_GROW(d.events, d.events_nr + 1, alloc);
+		e = &d.events[d.events_nr++];
+		e->at_ms = sqlite3_column_int64(ev, 0);
+		e->actor = col_str(ev, 1);
+		e->kind = col_str(ev, 2);
+		e->old = col_str(ev, 3);
+		e->new = col_str(ev, 4);
+		e->reason = col_str(ev, 5);
+		e->link = col_str(ev, 6);
+	}
+	done(ev);
+	alloc = 0;
+	bind_text(si, 1, real);
+	while (r >= 0 && (r = step(db, si, err)) == 1) {
+		struct bugdb_sighting *s;
+
+		ALLOC_GROW(d.sightings, d.sightings_nr + 1, alloc);
+		s = &d.sightings[d.sightings_nr++];
+		s->at_ms = sqlite3_column_int64(si, 0);
+		s->review = col_str(si, 1);
+		s->msgid = col_str(si, 2);
+		s->patch_subject = col_str(si, 3);
+		s->verdict = col_str(si, 4);
+		s->support = sqlite3_column_int(si, 5);
+		s->runs = sqlite3_column_int(si, 6);
+		s->revision = sqlite3_column_int(si, 7);
+		s->severity = (enum finding_severity)clamp_int(
+			sqlite3_column_int(si, 8), SEV_LOW, SEV_CRITICAL);
+	}
+	done(si);
+	alloc = 0;
+	bind_text(fx, 1, real);
+	while (r >= 0 && (r = step(db, fx, err)) == 1) {
+		struct bugdb_fixrec *f;
+
+		ALLOC_GROW(d.fixes, d.fixes_nr + 1, alloc);
+		f = &d.fixes[d.fixes_nr++];
+		f->commit = col_str(fx, 0);
+		f->title = col_str(fx, 1);
+		f->branch = col_str(fx, 2);
+		f->at_ms = sqlite3_column_int64(fx, 3);
+	}
+	done(fx);
+	alloc = 0;
+	bind_text(lb, 1, real);
+	while (r >= 0 && (r = step(db, lb, err)) == 1) {
+		struct bugdb_labelrec *l;
+
+		ALLOC_GROW(d.labels, d.labels_nr + 1, alloc);
+		l = &d.labels[d.labels_nr++];
+		l->label = col_str(lb, 0);
+		l->value = col_str(lb, 1);
+		l->set_by = col_str(lb, 2);
+	}
+	done(lb);
+	alloc = 0;
+	bind_text(sg, 1, real);
+	while (r >= 0 && (r = step(db, sg, err)) == 1) {
+		ALLOC_GROW(d.signatures, d.signatures_nr + 1, alloc);
+		d.signatures[d.signatures_nr++] = col_str(sg, 0);
+	}
+	done(sg);
+	if (r < 0) {
+		bugdb_detail_release(&d);
+		return r;
+	}
+	*out = d;
+	return 0;
+}
+
+/* ---- digests ---- */
+
+int bugdb_digest_pick(struct bugdb_list *out, struct bugdb *db,
+		      const struct bugdb_digest_opts *o, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "SELECT " BUG_COLS " FROM bug WHERE"
+				    " status IN ('open', 'confirmed') AND"
+				    " backburner = 0 AND stale = 0 AND"
+				    " first_seen <= ? AND last_activity <= ?"
+				    " ORDER BY status = 'confirmed' DESC,"
+				    " severity DESC, prio DESC, times_seen DESC,"
+				    " first_seen, id LIMIT ?");
+	struct bugdb_list l = BUGDB_LIST_INIT;
+	int64_t t = now(db);
+	int r;
+
+	sqlite3_bind_int64(st, 1, t - o->min_age_ms);
+	sqlite3_bind_int64(st, 2, t - o->quiet_ms);
+	sqlite3_bind_int(st, 3, o->max_bugs > 0 ? o->max_bugs : 20);
+	while ((r = step(db, st, err)) == 1) {
+		ALLOC_GROW(l.v, l.nr + 1, l.alloc);
+		bug_from_row(&l.v[l.nr++], st, false);
+	}
+	done(st);
+	if (r < 0 || (int64_t)l.nr < o->min_bugs) {
+		bugdb_list_release(&l);
+		return r < 0 ? r : 0;
+	}
+	for (size_t i = 0; i < l.nr; i++) {
+		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
+		out->v[out->nr++] = l.v[i];
+	}
+	free(l.v);
+	return 0;
+}
+
+int bugdb_digest_store(int64_t *id_out, struct bugdb *db,
+		       const char *message_id, const struct bugdb_list *l,
+		       struct strbuf *err)
+{
+	sqlite3_stmt *d = stmt(db, "INSERT INTO digest(message_id, created_at)"
+				   " VALUES (?, ?)");
+	sqlite3_stmt *it = stmt(db, "INSERT INTO digest_item(digest_id, ref,"
+				    " bug_id) VALUES (?, ?, ?)");
+	int64_t id;
+	int r;
+
+	r = begin(db, err);
+	if (r < 0)
+		return r;
+	bind_text(d, 1, message_id);
+	sqlite3_bind_int64(d, 2, now(db));
+	r = step(db, d, err);
+	done(d);
+	id = sqlite3_last_insert_rowid(db->h);
+	for (size_t i = 0; r >= 0 && i < l->nr; i++) {
+		sqlite3_bind_int64(it, 1, id);
+		sqlite3_bind_int64(it, 2, (int64_t)i + 1);
+		bind_text(it, 3, l->v[i].id);
+		r = step(db, it, err);
+		done(it);
+	}
+	if (r < 0) {
+		rollback(db);
+		return r;
+	}
+	r = commit(db, err);
+	if (r == 0)
+		*id_out = id;
+	return r;
+}
+
+int bugdb_digest_ref(char id_out[BUGDB_ID_MAX], struct bugdb *db,
+		     const char *const *msgids, size_t nr, int ref,
+		     struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "SELECT i.bug_id FROM digest d JOIN"
+				    " digest_item i ON i.digest_id = d.id WHERE"
+				    " d.message_id = ? AND i.ref = ?");
+	int r = 0;
+
+	for (size_t i = 0; i < nr && r == 0; i++) {
+		bind_text(st, 1, msgids[i]);
+		sqlite3_bind_int(st, 2, ref);
+		r = step(db, st, err);
+		if (r == 1)
+			snprintf(id_out, BUGDB_ID_MAX, "%s",
+				 (const char *)sqlite3_column_text(st, 0));
+		done(st);
+	}
+	return r;
+}
+
+int bugdb_period_counts(int64_t *new_out, int64_t *fixed_out,
+			struct bugdb *db, int64_t since_ms, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "SELECT (SELECT count(*) FROM bug WHERE"
+				    " first_seen >= ?1), (SELECT count(*) FROM"
+				    " bug_event WHERE kind = 'status' AND"
+				    " new = 'fixed' AND at >= ?1)");
+	int r;
+
+	sqlite3_bind_int64(st, 1, since_ms);
+	r = step(db, st, err);
+	if (r == 1) {
+		*new_out = sqlite3_column_int64(st, 0);
+		*fixed_out = sqlite3_column_int64(st, 1);
+	}
+	done(st);
+	return r < 0 ? r : 0;
+}
+
+int bugdb_command_seen(struct bugdb *db, const char *msgid,
+		       struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "SELECT 1 FROM command_log WHERE"
+				    " message_id = ? LIMIT 1");
+	int r;
+
+	bind_text(st, 1, msgid);
+	r = step(db, st, err);
+	done(st);
+	return r;
+}
+
+int bugdb_command_log(struct bugdb *db, const char *msgid,
+		      const char *sender, const char *line, const char *result,
+		      bool ok, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "INSERT INTO command_log(message_id, sender,"
+				    " line, result, ok, at) VALUES (?, ?, ?, ?,"
+				    " ?, ?)");
+	int r;
+
+	bind_text(st, 1, msgid ? msgid : "");
+	bind_text(st, 2, sender ? sender : "");
+	bind_text(st, 3, line ? line : "");
+	bind_text(st, 4, result ? result : "");
+	sqlite3_bind_int(st, 5, ok);
+	sqlite3_bind_int64(st, 6, now(db));
+	r = step(db, st, err);
+	done(st);
+	return r < 0 ? r : 0;
+}
+
+/* ---- fix detection ---- */
+
+/* Append every id-shaped token of 'value' to the list, once. */
+static void scan_ids(char ***out, size_t *nr, const char *value)
+{
+	const char *p = value;
+
+	while (*p) {
+		const char *s = p, *e;
+		struct strbuf tok = STRBUF_INIT;
+		bool dup = false;
+
+		if (!isalnum((unsigned char)*p) ||
+		    (p > value && isalnum((unsigned char)p[-1]))) {
+			p++;
+			continue;
+		}
+		e = s;
+		while (isalnum((unsigned char)*e))
+			e++;
+		if (*e == '-') {
+			e++;
+			while (isxdigit((unsigned char)*e))
+				e++;
+		}
+		strbuf_add(&tok, s, (size_t)(e - s));
+		p = e > s ? e : s + 1;
+		if (isalnum((unsigned char)*e) || !bugdb_id_valid(tok.buf)) {
+			strbuf_release(&tok);
+			continue;
+		}
+		for (size_t i = 0; i < tok.len && tok.buf[i] != '-'; i++)
+			tok.buf[i] = (char)toupper((unsigned char)tok.buf[i]);
+		for (size_t i = 0; i < *nr && !dup; i++)
+			dup = !strcasecmp((*out)[i], tok.buf);
+		if (dup) {
+			strbuf_release(&tok);
+			continue;
+		}
+		*out = xrealloc(*out, st_mult(*nr + 1, sizeof(char *)));
+		(*out)[(*nr)++] = strbuf_detach(&tok, NULL);
+	}
+}
+
+void bugdb_trailer_ids(char ***out, size_t *nr, const char *message)
+{
+	struct trailer_list tl = TRAILER_LIST_INIT;
+
+	trailer_parse_block(&tl, message, strlen(message));
+	for (size_t i = 0; i < tl.nr; i++) {
+		const char *n = tl.items[i].name;
+
+		if (!strcasecmp(n, "Closes") || !strcasecmp(n, "Link") ||
+		    !strcasecmp(n, "Reported-by"))
+			scan_ids(out, nr, tl.items[i].value);
+	}
+	trailer_list_release(&tl);
+}
