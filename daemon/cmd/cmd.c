@@ -58,6 +58,21 @@ const struct cmd cmd_table[] = {
 	  "\n"
 	  "Exit status: 0 success, 1 bad answer, 2 usage or configuration\n"
 	  "error, 3 an endpoint failed." },
+	{ "bugs", cmd_bugs, "triage the databases of bugs in existing code",
+	  "kreview bugs list [--subsystem S] [--status S,...] [--severity S,...]\n"
+	  "                  [--sort severity|seen|age] [--limit N] [--json]\n"
+	  "kreview bugs show [--json] ID\n"
+	  "kreview bugs set ID [status=S] [prio=P] [backburner|unbackburn]\n"
+	  "                 [--reason TEXT]\n"
+	  "kreview bugs dup ID OTHER | undup ID | fix ID COMMIT | unfix ID\n"
+	  "kreview bugs reverify [--subsystem S] [--tree DIR] [--rev REV]\n"
+	  "kreview bugs scan-fixes [--tree DIR] [--branch REF]... [--max-count N]\n"
+	  "kreview bugs digest --subsystem S [--dry-run]\n"
+	  "kreview bugs export --format json|html [--subsystem S] [--output DIR]\n"
+	  "kreview bugs mail [--maintainers FILE] MAIL|-\n"
+	  "\n"
+	  "Every command takes --config FILE and --dir DIR (default: bugs.dir,\n"
+	  "else <state_dir>/bugs).  See kreview-bugs(1)." },
 	{ "review", cmd_review, "review an ingested series and store the result",
 	  "kreview review [--db FILE] [--config FILE] [--tree DIR] [--base REV]\n"
 	  "               [--format text|json|sarif] [--endpoint NAME] [--fresh]\n"

@@ -1,4 +1,5 @@
 /* kreview check: review a local series before sending it. */
+#include "kreview/bugdb.h"
 #include "kreview/cmd.h"
 #include "kreview/config.h"
 #include "kreview/db.h"
@@ -227,6 +228,52 @@ static int setup_engine(struct llm_engine **engine, struct kreview_config *cfg,
 	return 0;
 }
 
+/*
+ * Record the pre-existing findings of 'res' in the bug databases and
+ * drop the findings a maintainer marked invalid or wontfix there; a
+ * failure costs the bug records, never the review.  With 'db' and
+ * 'review_id' the stored findings get the same drop.
+ */
+static void apply_bugs(struct review_result *res, const struct review_series *s,
+		       const struct kreview_config *cfg, struct db *db,
+		       int64_t review_id)
+{
+	struct bugdb_config *def = cfg->bugs ? NULL : bugdb_config_default();
+	const struct bugdb_config *bc = cfg->bugs ? cfg->bugs : def;
+	struct strbuf dir = STRBUF_INIT, err = STRBUF_INIT, tag = STRBUF_INIT;
+	struct bugdb_review_stats st;
+
+	bugdb_config_dir(&dir, bc, cfg->state_dir);
+	if (review_id)
+		strbuf_addf(&tag, "review %" PRId64, review_id);
+	else
+		strbuf_addstr(&tag, "check");
+	if (bugdb_review_apply(&st, res, s, bc, dir.buf, NULL, tag.buf, 0,
+			       &err) < 0)
+		fprintf(stderr, "kreview: bug databases in '%s': %s, ignoring\n",
+			dir.buf, err.buf);
+	for (size_t i = res->reported; db && i < res->nr; i++) {
+		sqlite3_stmt *up;
+
+		if (res->v[i].drop != REVIEW_DROP_SUPPRESSED)
+			continue;
+		up = db_prepare(db, "UPDATE review_finding SET reported = 0,"
+				    " dropped = 'suppressed' WHERE review_id = ?"
+				    " AND fingerprint = ?");
+		db_bind_int64(up, 1, review_id);
+		db_bind_text(up, 2, res->v[i].c.fingerprint);
+		if (db_step(db, up, NULL) < 0)
+			fprintf(stderr, "kreview: cannot mark a suppressed finding"
+					" of review %" PRId64 ", ignoring\n",
+				review_id);
+		db_done(up);
+	}
+	bugdb_config_free(def);
+	strbuf_release(&dir);
+	strbuf_release(&err);
+	strbuf_release(&tag);
+}
+
 static int severity_threshold(enum finding_severity *out, const char *name)
 {
 	if (!name) {
@@ -442,6 +489,7 @@ int cmd_check(int argc, char **argv)
 		ret = CHECK_INFRA;
 		goto out;
 	}
+	apply_bugs(&res, &s, cfg, NULL, 0);
 	rend.colour = fmt == RENDER_TEXT && isatty(STDOUT_FILENO);
 	rend.include_dropped = co.all;
 	render_result(&out, &s, &res, fmt, &rend);
@@ -554,6 +602,7 @@ int cmd_review(int argc, char **argv)
 		ret = jr.infra ? CHECK_INFRA : CHECK_USAGE;
 		goto out;
 	}
+	apply_bugs(&jr.res, &jr.s, cfg, db, jr.review_id);
 	render_result(&out, &jr.s, &jr.res, fmt, &rend);
 	fputs(out.buf, stdout);
 	fprintf(stderr, "kreview: review %" PRId64 " of series %" PRId64

@@ -7,6 +7,7 @@
  * config_release() can free it whatever went wrong.
  */
 #include "kreview/config.h"
+#include "kreview/bugdb.h"
 #include "kreview/daemon.h"
 #include "kreview/llm.h"
 
@@ -900,6 +901,9 @@ const struct config_field config_schema[] = {
 	{CONFIG_F_MAPPING(struct kreview_config, review, "review",
 			  review_fields),
 	 .doc = "how series are reviewed"},
+	{CONFIG_F_CUSTOM(struct kreview_config, bugs, "bugs",
+			 bugdb_config_parse, bugdb_config_release),
+	 .doc = "per-subsystem bug databases: admission, triage, digests"},
 	{CONFIG_F_CUSTOM(struct kreview_config, daemon, "daemon",
 			 daemon_config_parse, daemon_config_release),
 	 .doc = "kreview daemon: sources to poll, concurrency, budgets"},

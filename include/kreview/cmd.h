@@ -36,6 +36,7 @@ int cmd_status(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_context(int argc, char **argv);
 int cmd_llm(int argc, char **argv);
+int cmd_bugs(int argc, char **argv);
 /* "kreview series from-git ...", argv[0] being "from-git". */
 int cmd_series_from_git(int argc, char **argv);
 

@@ -34,6 +34,7 @@
 #include "kreview/yamlnode.h"
 
 struct llm_config;
+struct bugdb_config;
 struct daemon_config;
 
 /* Value types the binder fills; the C storage each one needs. */
@@ -296,12 +297,14 @@ struct kreview_config {
 	/* LLM endpoints (llm.h); NULL when none are configured. */
 	struct llm_config *endpoints;
 	struct config_review review;
+	/* The per-subsystem bug databases (bugdb.h); NULL: defaults. */
+	struct bugdb_config *bugs;
 	/* The daemon: sources, concurrency, budgets (daemon.h); never NULL
 	 * after loading. */
 	struct daemon_config *daemon;
 	/*
 	 * Reserved, added by their modules through CONFIG_CUSTOM entries:
-	 * lists, bugs, daemon.
+	 * lists, daemon.
 	 */
 };
 

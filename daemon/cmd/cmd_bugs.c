@@ -1,0 +1,840 @@
+/* kreview bugs: browse and triage the per-subsystem bug databases. */
+#include "kreview/bugcmd.h"
+#include "kreview/bugdb.h"
+#include "kreview/bugexport.h"
+#include "kreview/cmd.h"
+#include "kreview/config.h"
+#include "kreview/maint.h"
+#include "kreview/msg.h"
+#include "kreview/strbuf.h"
+#include "kreview/tree.h"
+
+#include <getopt.h>
+#include <git2.h>
+#include <gmime/gmime.h>
+#include <pwd.h>
+#include <unistd.h>
+
+enum { BUGS_OK = 0, BUGS_FAIL = 1, BUGS_USAGE = 2 };
+
+struct bugs_opts {
+	const char *config, *dir, *subsystem, *status, *severity, *sort;
+	const char *reason, *format, *output, *tree, *rev, *maintainers;
+	const char *branches[16];
+	size_t nr_branches;
+	int max_count, limit;
+	bool json, dry_run;
+};
+
+struct bugs_ctx {
+	struct bugs_opts o;
+	struct kreview_config *cfg;
+	struct bugdb_config *defcfg;	/* when the config has none */
+	const struct bugdb_config *bc;
+	struct strbuf dir;
+	int argc;
+	char **argv;			/* operands after the options */
+};
+
+static void usage(void)
+{
+	cmd_print_usage(cmd_find("bugs"), stderr);
+}
+
+static const char *actor(void)
+{
+	const char *u = getenv("USER");
+	struct passwd *pw;
+
+	if (u && *u)
+		return u;
+	pw = getpwuid(getuid());
+	return pw ? pw->pw_name : "cli";
+}
+
+/* The databases to work on: one section, or all. */
+static int open_dbs(struct bugdb_set *set, struct bugs_ctx *c)
+{
+	struct strbuf warn = STRBUF_INIT;
+	int r = bugdb_set_open(set, c->dir.buf, &warn);
+
+	if (warn.len)
+		fprintf(stderr, "kreview: %s", warn.buf);
+	strbuf_release(&warn);
+	if (r < 0) {
+		fprintf(stderr, "kreview: cannot read '%s': %s\n", c->dir.buf,
+			strerror(-r));
+		return r;
+	}
+	if (c->o.subsystem) {
+		struct bugdb *db = bugdb_set_section(set, c->o.subsystem);
+
+		if (!db) {
+			fprintf(stderr, "kreview: no bug database for '%s' in "
+					"'%s'\n",
+				c->o.subsystem, c->dir.buf);
+			return -ENOENT;
+		}
+		for (size_t i = 0; i < set->nr; i++)
+			if (set->v[i] != db)
+				bugdb_close(set->v[i]);
+		set->v[0] = db;
+		set->nr = 1;
+	}
+	return 0;
+}
+
+/* The database of the --subsystem section (must exist); logs. */
+static int open_section(struct bugdb **out, struct bugs_ctx *c)
+{
+	struct bugdb_set set = BUGDB_SET_INIT;
+	int r = open_dbs(&set, c);
+
+	if (r == 0 && set.nr != 1) {
+		fprintf(stderr, "kreview: no bug database in '%s'\n",
+			c->dir.buf);
+		r = -ENOENT;
+	}
+	if (r == 0) {
+		*out = set.v[0];
+		set.nr = 0;
+	}
+	bugdb_set_release(&set);
+	return r;
+}
+
+static int parse_mask(unsigned *out, const char *list, bool severity)
+{
+	struct strbuf w = STRBUF_INIT;
+	const char *p = list;
+	int r = 0;
+
+	*out = 0;
+	while (*p && r == 0) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		strbuf_reset(&w);
+		strbuf_add(&w, p, n);
+		if (severity) {
+			enum finding_severity s;
+
+			r = finding_severity_parse(&s, w.buf);
+			if (r == 0)
+				*out |= 1u << s;
+		} else {
+			enum bugdb_status s;
+
+			r = bugdb_status_parse(&s, w.buf);
+			if (r == 0)
+				*out |= 1u << s;
+		}
+		if (r < 0)
+			fprintf(stderr, "kreview: unknown %s '%s'\n",
+				severity ? "severity" : "status", w.buf);
+		p += n + (e ? 1 : 0);
+	}
+	strbuf_release(&w);
+	return r;
+}
+
+static int do_list(struct bugs_ctx *c)
+{
+	struct bugdb_query q = BUGDB_QUERY_INIT;
+	struct bugdb_set set = BUGDB_SET_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int ret = BUGS_USAGE;
+
+	if (c->o.status && parse_mask(&q.status_mask, c->o.status, false) < 0)
+		goto out;
+	if (c->o.severity &&
+	    parse_mask(&q.severity_mask, c->o.severity, true) < 0)
+		goto out;
+	if (c->o.sort && bugdb_sort_parse(&q.sort, c->o.sort) < 0) {
+		fprintf(stderr, "kreview: --sort is severity, seen or age\n");
+		goto out;
+	}
+	q.limit = c->o.limit > 0 ? (size_t)c->o.limit : 0;
+	ret = BUGS_FAIL;
+	if (open_dbs(&set, c) < 0)
+		goto out;
+	if (c->o.json)
+		strbuf_addstr(&out, "{\"version\":1,\"bugs\":[\n");
+	for (size_t i = 0; i < set.nr; i++) {
+		struct bugdb_list l = BUGDB_LIST_INIT;
+
+		if (bugdb_query_run(&l, set.v[i], &q, &err) < 0) {
+			fprintf(stderr, "kreview: %s\n", err.buf);
+			bugdb_list_release(&l);
+			goto out;
+		}
+		if (c->o.json) {
+			bugexport_list_json(&out, bugdb_section(set.v[i]), &l,
+					    out.len < 30);
+		} else if (l.nr) {
+			strbuf_addf(&out, "%s== %s (%zu)\n", out.len ? "\n" : "",
+				    bugdb_section(set.v[i]), l.nr);
+			bugexport_list_text(&out, bugdb_section(set.v[i]), &l,
+					    time_now_ms(), true);
+		}
+		bugdb_list_release(&l);
+	}
+	if (c->o.json)
+		strbuf_addstr(&out, "]}\n");
+	fputs(out.buf, stdout);
+	ret = BUGS_OK;
+out:
+	bugdb_set_release(&set);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return ret;
+}
+
+/* The database holding 'id'; logs when there is none. */
+static struct bugdb *find_bug(struct bugdb_set *set, struct bugs_ctx *c,
+			      const char *id)
+{
+	struct bugdb *db;
+
+	if (open_dbs(set, c) < 0)
+		return NULL;
+	db = bugdb_set_find(set, id);
+	if (!db)
+		fprintf(stderr, "kreview: no bug '%s' in '%s'\n", id, c->dir.buf);
+	return db;
+}
+
+static int do_show(struct bugs_ctx *c)
+{
+	struct bugdb_set set = BUGDB_SET_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct bugdb_detail d;
+	struct bugdb_bug b;
+	struct bugdb *db;
+	int ret = BUGS_FAIL;
+
+	bugdb_bug_init(&b);
+	if (c->argc != 1) {
+		usage();
+		return BUGS_USAGE;
+	}
+	db = find_bug(&set, c, c->argv[0]);
+	if (!db)
+		goto out;
+	if (bugdb_get(&b, db, c->argv[0], &err) < 0 ||
+	    bugdb_get_detail(&d, db, c->argv[0], &err) < 0) {
+		fprintf(stderr, "kreview: %s\n", err.buf);
+		goto out;
+	}
+	if (c->o.json) {
+		struct bugdb_list l = { .v = &b, .nr = 1 };
+
+		bugexport_list_json(&out, bugdb_section(db), &l, true);
+	} else {
+		bugexport_show_text(&out, bugdb_section(db), &b, &d);
+	}
+	bugdb_detail_release(&d);
+	fputs(out.buf, stdout);
+	ret = BUGS_OK;
+out:
+	bugdb_bug_release(&b);
+	bugdb_set_release(&set);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return ret;
+}
+
+/* set ID status=S prio=P, dup ID OTHER, undup ID, fix ID C, unfix ID */
+static int do_change(struct bugs_ctx *c, const char *what)
+{
+	struct bugdb_set set = BUGDB_SET_INIT;
+	struct strbuf err = STRBUF_INIT;
+	struct bugdb *db;
+	int ret = BUGS_USAGE, r = 0;
+	bool is_set = !strcmp(what, "set");
+
+	if (c->argc < 1 || (is_set && c->argc < 2) ||
+	    (!is_set && c->argc != ((!strcmp(what, "dup") ||
+				     !strcmp(what, "fix")) ? 2 : 1))) {
+		usage();
+		return BUGS_USAGE;
+	}
+	ret = BUGS_FAIL;
+	db = find_bug(&set, c, c->argv[0]);
+	if (!db)
+		goto out;
+	if (!strcmp(what, "dup"))
+		r = bugdb_dup(db, c->argv[0], c->argv[1], actor(), NULL, &err);
+	else if (!strcmp(what, "undup"))
+		r = bugdb_undup(db, c->argv[0], actor(), NULL, &err);
+	else if (!strcmp(what, "fix"))
+		r = bugdb_fix(db, c->argv[0], c->argv[1], actor(), NULL, &err);
+	else if (!strcmp(what, "unfix"))
+		r = bugdb_unfix(db, c->argv[0], actor(), NULL, &err);
+	for (int i = 1; is_set && i < c->argc && r == 0; i++) {
+		const char *a = c->argv[i], *v;
+
+		if ((v = skip_prefix(a, "status=")) != NULL) {
+			enum bugdb_status s;
+
+			if (bugdb_status_parse(&s, v) < 0) {
+				fprintf(stderr, "kreview: unknown status '%s'\n",
+					v);
+				ret = BUGS_USAGE;
+				goto out;
+			}
+			r = bugdb_set_status(db, c->argv[0], s, actor(),
+					     c->o.reason, NULL, &err);
+		} else if ((v = skip_prefix(a, "prio=")) != NULL) {
+			enum bugdb_prio p;
+
+			if (bugdb_prio_parse(&p, v) < 0) {
+				fprintf(stderr, "kreview: prio is low, normal or "
+						"high, not '%s'\n", v);
+				ret = BUGS_USAGE;
+				goto out;
+			}
+			r = bugdb_set_prio(db, c->argv[0], p, actor(),
+					   c->o.reason, NULL, &err);
+		} else if (!strcmp(a, "backburner") ||
+			   !strcmp(a, "unbackburn")) {
+			r = bugdb_backburner(db, c->argv[0], a[0] == 'b',
+					     actor(), c->o.reason, NULL, &err);
+		} else {
+			fprintf(stderr, "kreview: set takes status=S, prio=P, "
+					"backburner or unbackburn, not '%s'\n", a);
+			ret = BUGS_USAGE;
+			goto out;
+		}
+	}
+	if (r < 0) {
+		fprintf(stderr, "kreview: %s\n", err.buf);
+		goto out;
+	}
+	ret = BUGS_OK;
+out:
+	bugdb_set_release(&set);
+	strbuf_release(&err);
+	return ret;
+}
+
+static int do_digest(struct bugs_ctx *c)
+{
+	struct bugdb_digest_opts dopt;
+	struct bugdb_list l = BUGDB_LIST_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf mid = STRBUF_INIT, slug = STRBUF_INIT;
+	struct bugdb *db = NULL;
+	int64_t counts[BUGDB_STATUS_MAX], nnew = 0, nfixed = 0, id = 0;
+	int64_t t = time_now_ms();
+	int ret = BUGS_FAIL;
+
+	if (!c->o.subsystem) {
+		fprintf(stderr, "kreview: digest needs --subsystem\n");
+		return BUGS_USAGE;
+	}
+	if (open_section(&db, c) < 0)
+		goto out;
+	dopt.min_bugs = c->bc->digest_min_bugs;
+	dopt.max_bugs = c->bc->digest_max_bugs;
+	dopt.min_age_ms = c->bc->digest_min_age_ms;
+	dopt.quiet_ms = c->bc->digest_quiet_ms;
+	if (bugdb_digest_pick(&l, db, &dopt, &err) < 0 ||
+	    bugdb_count(counts, db, &err) < 0 ||
+	    bugdb_period_counts(&nnew, &nfixed, db, t - 30 * 86400000LL,
+				&err) < 0) {
+		fprintf(stderr, "kreview: %s\n", err.buf);
+		goto out;
+	}
+	if (!l.nr) {
+		fprintf(stderr, "kreview: %s: fewer than %d bugs are due for a "
+				"digest, nothing to send\n",
+			bugdb_section(db), dopt.min_bugs);
+		ret = BUGS_OK;
+		goto out;
+	}
+	bugdb_slug(&slug, bugdb_section(db));
+	strbuf_addf(&mid, "kreview-digest-%s-%" PRId64 "@kreview", slug.buf, t);
+	strbuf_addstr(&out, "Subject: ");
+	bugexport_digest_subject(&out, bugdb_section(db), t);
+	strbuf_addf(&out, "\nMessage-ID: <%s>\nAuto-Submitted: auto-generated\n"
+			  "Content-Type: text/plain; charset=utf-8\n\n",
+		    mid.buf);
+	bugexport_digest_body(&out, bugdb_section(db), &l, nnew, nfixed,
+			      counts[BUGDB_OPEN] + counts[BUGDB_CONFIRMED],
+			      counts[BUGDB_FIXED], c->bc->url, t);
+	if (!c->o.dry_run && bugdb_digest_store(&id, db, mid.buf, &l, &err) < 0) {
+		fprintf(stderr, "kreview: cannot store the digest: %s\n",
+			err.buf);
+		goto out;
+	}
+	fputs(out.buf, stdout);
+	ret = BUGS_OK;
+out:
+	bugdb_list_release(&l);
+	bugdb_close(db);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	strbuf_release(&mid);
+	strbuf_release(&slug);
+	return ret;
+}
+
+static int write_file(const char *path, const struct strbuf *sb)
+{
+	FILE *f = fopen(path, "w");
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	if (fwrite(sb->buf, 1, sb->len, f) != sb->len)
+		r = -EIO;
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
+static int do_export(struct bugs_ctx *c)
+{
+	struct bugdb_set set = BUGDB_SET_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	bool html;
+	int ret = BUGS_USAGE;
+
+	if (!c->o.format || (strcmp(c->o.format, "json") &&
+			     strcmp(c->o.format, "html"))) {
+		fprintf(stderr, "kreview: export needs --format json|html\n");
+		return BUGS_USAGE;
+	}
+	html = !strcmp(c->o.format, "html");
+	ret = BUGS_FAIL;
+	if (open_dbs(&set, c) < 0)
+		goto out;
+	if (set.nr > 1 && !c->o.output) {
+		fprintf(stderr, "kreview: %zu sections: give --subsystem or "
+				"--output DIR\n", set.nr);
+		ret = BUGS_USAGE;
+		goto out;
+	}
+	for (size_t i = 0; i < set.nr; i++) {
+		struct strbuf path = STRBUF_INIT;
+		int r;
+
+		strbuf_reset(&out);
+		r = html ? bugexport_html(&out, set.v[i], time_now_ms(), &err) :
+			   bugexport_json(&out, set.v[i], &err);
+		if (r < 0) {
+			fprintf(stderr, "kreview: %s\n", err.buf);
+			goto out;
+		}
+		if (!c->o.output) {
+			fputs(out.buf, stdout);
+			continue;
+		}
+		strbuf_addf(&path, "%s/", c->o.output);
+		bugdb_slug(&path, bugdb_section(set.v[i]));
+		strbuf_addstr(&path, html ? ".html" : ".json");
+		r = write_file(path.buf, &out);
+		if (r < 0) {
+			fprintf(stderr, "kreview: cannot write '%s': %s\n",
+				path.buf, strerror(-r));
+			strbuf_release(&path);
+			goto out;
+		}
+		printf("%s\n", path.buf);
+		strbuf_release(&path);
+	}
+	ret = BUGS_OK;
+out:
+	bugdb_set_release(&set);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	return ret;
+}
+
+static int do_mail(struct bugs_ctx *c)
+{
+	struct bugcmd_ctx bc = { .dir = c->dir.buf, .cfg = c->bc };
+	struct strbuf raw = STRBUF_INIT, err = STRBUF_INIT, reply = STRBUF_INIT;
+	struct maint *m = NULL;
+	const char *mfile = c->o.maintainers ? c->o.maintainers :
+			    c->bc->maintainers;
+	struct msg msg = MSG_INIT;
+	bool dup = false;
+	size_t failed = 0;
+	int r, ret = BUGS_FAIL;
+
+	if (c->argc != 1) {
+		usage();
+		return BUGS_USAGE;
+	}
+	r = !strcmp(c->argv[0], "-") ?
+		    strbuf_read_fd(&raw, STDIN_FILENO, MSG_MAX_SIZE) :
+		    strbuf_read_file(&raw, c->argv[0], MSG_MAX_SIZE);
+	if (r < 0) {
+		fprintf(stderr, "kreview: cannot read '%s': %s\n", c->argv[0],
+			strerror(-r));
+		goto out;
+	}
+	if (mfile && maint_load_file(&m, mfile, NULL, &err) < 0) {
+		fprintf(stderr, "kreview: %s\n", err.buf);
+		goto out;
+	}
+	bc.maint = m;
+	g_mime_init();
+	msg_init(&msg);
+	r = msg_parse(&msg, raw.buf, raw.len, NULL);
+	if (r < 0) {
+		fprintf(stderr, "kreview: '%s' is not a mail message: %s\n",
+			c->argv[0], strerror(-r));
+		goto out;
+	}
+	strbuf_reset(&err);
+	if (bugcmd_process(&reply, &dup, &failed, &bc, &msg, &err) < 0) {
+		fprintf(stderr, "kreview: %s\n", err.buf);
+		goto out;
+	}
+	if (dup)
+		fprintf(stderr, "kreview: mail <%s> was processed before, "
+				"ignoring\n", msg.msgid);
+	else if (!reply.len)
+		fprintf(stderr, "kreview: no #kreview command in the mail\n");
+	else
+		fprintf(stderr, "kreview: %zu command%s refused or malformed\n",
+			failed, failed == 1 ? "" : "s");
+	fputs(reply.buf, stdout);
+	ret = BUGS_OK;
+out:
+	msg_release(&msg);
+	maint_free(m);
+	strbuf_release(&raw);
+	strbuf_release(&err);
+	strbuf_release(&reply);
+	return ret;
+}
+
+/* Walk the tracked branches; trailers naming a bug record its fix. */
+static int do_scan_fixes(struct bugs_ctx *c)
+{
+	struct bugdb_set set = BUGDB_SET_INIT;
+	struct strbuf err = STRBUF_INIT;
+	git_repository *repo = NULL;
+	const char *const *branches;
+	size_t nr_branches;
+	size_t seen = 0, fixed = 0, pending = 0;
+	int ret = BUGS_FAIL;
+
+	if (c->o.nr_branches) {
+		branches = c->o.branches;
+		nr_branches = c->o.nr_branches;
+	} else {
+		branches = (const char *const *)c->bc->branches.v;
+		nr_branches = c->bc->branches.nr;
+	}
+	if (!nr_branches) {
+		fprintf(stderr, "kreview: no branch to scan: --branch REF or "
+				"bugs.branches in the configuration\n");
+		return BUGS_USAGE;
+	}
+	if (tree_open_repo(&repo, c->o.tree, &err) < 0) {
+		fprintf(stderr, "kreview: %s\n", err.buf);
+		ret = BUGS_USAGE;
+		goto out;
+	}
+	if (open_dbs(&set, c) < 0)
+		goto out;
+	for (size_t bi = 0; bi < nr_branches; bi++) {
+		git_revwalk *walk = NULL;
+		git_oid oid;
+		int n = 0;
+
+		if (git_revwalk_new(&walk, repo) < 0 ||
+		    git_revwalk_push_ref(walk, branches[bi]) < 0) {
+			const git_error *e = git_error_last();
+
+			fprintf(stderr, "kreview: branch '%s': %s\n", branches[bi],
+				e ? e->message : "unknown error");
+			git_revwalk_free(walk);
+			goto out;
+		}
+		while (git_revwalk_next(&oid, walk) == 0 &&
+		       n++ < (c->o.max_count > 0 ? c->o.max_count : 10000)) {
+			git_commit *cm = NULL;
+			char **ids = NULL, hex[GIT_OID_HEXSZ + 1];
+			size_t nids = 0;
+
+			if (git_commit_lookup(&cm, repo, &oid) < 0)
+				continue;
+			bugdb_trailer_ids(&ids, &nids, git_commit_message(cm));
+			git_oid_tostr(hex, sizeof(hex), &oid);
+			for (size_t k = 0; k < nids; k++) {
+				struct bugdb *db = bugdb_set_find(&set, ids[k]);
+				bool now_fixed = false;
+
+				if (db && bugdb_fix_seen(&now_fixed, db, ids[k], hex,
+							 git_commit_summary(cm),
+							 branches[bi], branches,
+							 nr_branches, &err) < 0) {
+					fprintf(stderr, "kreview: %s\n", err.buf);
+					strbuf_reset(&err);
+				} else if (db) {
+					seen++;
+					if (now_fixed) {
+						fixed++;
+						printf("%s fixed by %.12s (\"%s\")\n",
+						       ids[k], hex,
+						       git_commit_summary(cm));
+					}
+				}
+				free(ids[k]);
+			}
+			free(ids);
+			git_commit_free(cm);
+		}
+		git_revwalk_free(walk);
+	}
+	for (size_t i = 0; i < set.nr; i++) {
+		int64_t counts[BUGDB_STATUS_MAX];
+
+		if (bugdb_count(counts, set.v[i], &err) == 0)
+			pending += (size_t)counts[BUGDB_FIX_PENDING];
+	}
+	fprintf(stderr, "kreview: %zu fixing trailers seen, %zu bugs fixed, "
+			"%zu fix-pending\n", seen, fixed, pending);
+	ret = BUGS_OK;
+out:
+	git_repository_free(repo);
+	bugdb_set_release(&set);
+	strbuf_release(&err);
+	return ret;
+}
+
+/* The first non-blank line of the evidence, trimmed. */
+static void evidence_key(struct strbuf *out, const char *ev)
+{
+	const char *p = ev;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+
+		strbuf_reset(out);
+		strbuf_add(out, p, nl ? (size_t)(nl - p) : strlen(p));
+		strbuf_trim(out);
+		if (out->len)
+			return;
+		p = nl ? nl + 1 : NULL;
+	}
+	strbuf_reset(out);
+}
+
+/*
+ * The deterministic half of re-verification: file or function gone ->
+ * obsolete; quoted evidence gone -> stale (the verifier prompt must
+ * decide, which this command does not run); else verified at the rev.
+ */
+static int do_reverify(struct bugs_ctx *c)
+{
+	struct bugdb_set set = BUGDB_SET_INIT;
+	struct strbuf err = STRBUF_INIT;
+	git_repository *repo = NULL;
+	git_object *obj = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	size_t still = 0, gone = 0, stale = 0;
+	int ret = BUGS_FAIL;
+
+	if (tree_open_repo(&repo, c->o.tree, &err) < 0) {
+		fprintf(stderr, "kreview: %s\n", err.buf);
+		ret = BUGS_USAGE;
+		goto out;
+	}
+	if (git_revparse_single(&obj, repo, c->o.rev ? c->o.rev : "HEAD") < 0) {
+		fprintf(stderr, "kreview: no revision '%s' in the tree\n",
+			c->o.rev ? c->o.rev : "HEAD");
+		goto out;
+	}
+	git_oid_tostr(hex, sizeof(hex), git_object_id(obj));
+	if (open_dbs(&set, c) < 0)
+		goto out;
+	for (size_t i = 0; i < set.nr; i++) {
+		struct bugdb_query q = BUGDB_QUERY_INIT;
+		struct bugdb_list l = BUGDB_LIST_INIT;
+
+		q.full = true;
+		q.status_mask = 1u << BUGDB_OPEN | 1u << BUGDB_CONFIRMED |
+				1u << BUGDB_FIX_PENDING;
+		if (bugdb_query_run(&l, set.v[i], &q, &err) < 0) {
+			fprintf(stderr, "kreview: %s\n", err.buf);
+			goto out;
+		}
+		for (size_t k = 0; k < l.nr; k++) {
+			const struct bugdb_bug *b = &l.v[k];
+			struct strbuf file = STRBUF_INIT, key = STRBUF_INIT;
+			struct strbuf why = STRBUF_INIT, fn = STRBUF_INIT;
+			int r;
+
+			strbuf_reset(&err);
+			r = tree_read_file(&file, repo, git_object_id(obj),
+					   b->file, &err);
+			strbuf_addf(&fn, "%s(", b->function);
+			evidence_key(&key, b->evidence);
+			if (r == -ENOENT)
+				strbuf_addf(&why, "%s is gone at %.12s", b->file,
+					    hex);
+			else if (r == 0 && *b->function &&
+				 !strstr(file.buf, fn.buf))
+				strbuf_addf(&why, "%s() is gone from %s at %.12s",
+					    b->function, b->file, hex);
+			if (r < 0 && r != -ENOENT) {
+				fprintf(stderr, "kreview: %s: %s, skipped\n",
+					b->id, err.buf);
+			} else if (why.len) {
+				strbuf_reset(&err);
+				if (bugdb_set_status(set.v[i], b->id,
+						     BUGDB_OBSOLETE, actor(),
+						     why.buf, NULL, &err) < 0)
+					fprintf(stderr, "kreview: %s\n", err.buf);
+				printf("%s obsolete: %s\n", b->id, why.buf);
+				gone++;
+			} else if (key.len && !strstr(file.buf, key.buf)) {
+				(void)bugdb_verified(set.v[i], b->id, hex, true,
+						     NULL);
+				printf("%s stale: the quoted code changed; the "
+				       "verifier must decide\n", b->id);
+				stale++;
+			} else {
+				(void)bugdb_verified(set.v[i], b->id, hex, false,
+						     NULL);
+				still++;
+			}
+			strbuf_release(&file);
+			strbuf_release(&key);
+			strbuf_release(&why);
+			strbuf_release(&fn);
+		}
+		bugdb_list_release(&l);
+	}
+	fprintf(stderr, "kreview: at %.12s: %zu still present, %zu obsolete, "
+			"%zu stale (the LLM verifier is not run by this "
+			"command)\n", hex, still, gone, stale);
+	ret = BUGS_OK;
+out:
+	git_object_free(obj);
+	git_repository_free(repo);
+	bugdb_set_release(&set);
+	strbuf_release(&err);
+	return ret;
+}
+
+int cmd_bugs(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "dir", required_argument, NULL, 'D' },
+		{ "subsystem", required_argument, NULL, 's' },
+		{ "status", required_argument, NULL, 'S' },
+		{ "severity", required_argument, NULL, 'v' },
+		{ "sort", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'O' },
+		{ "tree", required_argument, NULL, 't' },
+		{ "rev", required_argument, NULL, 'R' },
+		{ "branch", required_argument, NULL, 'b' },
+		{ "max-count", required_argument, NULL, 'm' },
+		{ "maintainers", required_argument, NULL, 'M' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bugs_ctx c;
+	struct strbuf err = STRBUF_INIT;
+	const char *sub;
+	int opt, ret = BUGS_USAGE;
+
+	memset(&c, 0, sizeof(c));
+	strbuf_init(&c.dir, 0);
+	if (argc < 2) {
+		usage();
+		goto out;
+	}
+	sub = argv[1];
+	optind = 1;
+	while ((opt = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': c.o.config = optarg; break;
+		case 'D': c.o.dir = optarg; break;
+		case 's': c.o.subsystem = optarg; break;
+		case 'S': c.o.status = optarg; break;
+		case 'v': c.o.severity = optarg; break;
+		case 'o': c.o.sort = optarg; break;
+		case 'j': c.o.json = true; break;
+		case 'r': c.o.reason = optarg; break;
+		case 'f': c.o.format = optarg; break;
+		case 'O': c.o.output = optarg; break;
+		case 't': c.o.tree = optarg; break;
+		case 'R': c.o.rev = optarg; break;
+		case 'M': c.o.maintainers = optarg; break;
+		case 'n': c.o.dry_run = true; break;
+		case 'b':
+			if (c.o.nr_branches == ARRAY_SIZE(c.o.branches)) {
+				fprintf(stderr, "kreview: too many --branch\n");
+				goto out;
+			}
+			c.o.branches[c.o.nr_branches++] = optarg;
+			break;
+		case 'l':
+		case 'm':
+			if (parse_int(opt == 'l' ? &c.o.limit : &c.o.max_count,
+				      optarg, 1, INT_MAX) < 0) {
+				fprintf(stderr, "kreview: not a positive number: "
+						"'%s'\n", optarg);
+				goto out;
+			}
+			break;
+		default:
+			usage();
+			goto out;
+		}
+	}
+	c.argc = argc - 1 - optind;
+	c.argv = argv + 1 + optind;
+	if (config_load(&c.cfg, c.o.config, &err) < 0) {
+		fprintf(stderr, "%s\n", err.buf);
+		goto out;
+	}
+	c.bc = c.cfg->bugs;
+	if (!c.bc)
+		c.bc = c.defcfg = bugdb_config_default();
+	if (c.o.dir)
+		strbuf_addstr(&c.dir, c.o.dir);
+	else
+		bugdb_config_dir(&c.dir, c.bc, c.cfg->state_dir);
+
+	if (!strcmp(sub, "list"))
+		ret = do_list(&c);
+	else if (!strcmp(sub, "show"))
+		ret = do_show(&c);
+	else if (!strcmp(sub, "set") || !strcmp(sub, "dup") ||
+		 !strcmp(sub, "undup") || !strcmp(sub, "fix") ||
+		 !strcmp(sub, "unfix"))
+		ret = do_change(&c, sub);
+	else if (!strcmp(sub, "digest"))
+		ret = do_digest(&c);
+	else if (!strcmp(sub, "export"))
+		ret = do_export(&c);
+	else if (!strcmp(sub, "mail"))
+		ret = do_mail(&c);
+	else if (!strcmp(sub, "scan-fixes"))
+		ret = do_scan_fixes(&c);
+	else if (!strcmp(sub, "reverify"))
+		ret = do_reverify(&c);
+	else
+		usage();
+out:
+	config_free(c.cfg);
+	bugdb_config_free(c.defcfg);
+	strbuf_release(&c.dir);
+	strbuf_release(&err);
+	return ret;
+}
