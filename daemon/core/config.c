@@ -10,6 +10,8 @@
 #include "kreview/bugdb.h"
 #include "kreview/daemon.h"
 #include "kreview/llm.h"
+#include "kreview/outbox.h"
+#include "kreview/reply.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -901,6 +903,13 @@ const struct config_field config_schema[] = {
 	{CONFIG_F_MAPPING(struct kreview_config, review, "review",
 			  review_fields),
 	 .doc = "how series are reviewed"},
+	{CONFIG_F_CUSTOM(struct kreview_config, lists, "lists",
+			 reply_lists_parse, reply_lists_release),
+	 .doc = "reply policy per mailing list: mode, severity floor, "
+		"embargo, rate limit"},
+	{CONFIG_F_CUSTOM(struct kreview_config, mail, "mail",
+			 outbox_mail_parse, outbox_mail_release),
+	 .doc = "kreview's From: address and how its mail is delivered"},
 	{CONFIG_F_CUSTOM(struct kreview_config, bugs, "bugs",
 			 bugdb_config_parse, bugdb_config_release),
 	 .doc = "per-subsystem bug databases: admission, triage, digests"},

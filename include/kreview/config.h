@@ -34,6 +34,8 @@
 #include "kreview/yamlnode.h"
 
 struct llm_config;
+struct reply_lists;
+struct outbox_mail;
 struct bugdb_config;
 struct daemon_config;
 
@@ -297,6 +299,12 @@ struct kreview_config {
 	/* LLM endpoints (llm.h); NULL when none are configured. */
 	struct llm_config *endpoints;
 	struct config_review review;
+	/* Reply policy per mailing list (reply.h); never NULL after
+	 * loading. */
+	struct reply_lists *lists;
+	/* kreview's mail identity and delivery (outbox.h); never NULL
+	 * after loading. */
+	struct outbox_mail *mail;
 	/* The per-subsystem bug databases (bugdb.h); NULL: defaults. */
 	struct bugdb_config *bugs;
 	/* The daemon: sources, concurrency, budgets (daemon.h); never NULL

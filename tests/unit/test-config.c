@@ -482,7 +482,8 @@ static void test_schema_errors(void **state)
 	expect_error("ingest:\n  Stall_After: 1h\n",
 		     "t.yaml:2:3: unknown key 'Stall_After' (did you mean "
 		     "'stall_after'?)");
-	expect_error("lists: {}\n", "t.yaml:1:1: unknown key 'lists'");
+	expect_error("lists: {}\n",
+		     "t.yaml:1:8: lists: expected a sequence, got a mapping");
 	expect_error("ingest:\n  stall_after: 24\n",
 		     "t.yaml:2:16: expected a duration like '30s', '90m' or "
 		     "'24h', got '24'");
