@@ -91,6 +91,16 @@ const struct cmd cmd_table[] = {
 	  "kreview-daemon(8)." },
 	{ "status", cmd_status, "show the daemon's queue, usage and cursors",
 	  "kreview status [--config FILE] [--db FILE] [--json]" },
+	{ "outbox", cmd_outbox, "list, show, send or drop kreview's outgoing mail",
+	  "kreview outbox list [--config FILE] [--db FILE] [--state STATE] [--json]\n"
+	  "kreview outbox show [--config FILE] [--db FILE] [--raw | --json] ID|MSGID\n"
+	  "kreview outbox send [--config FILE] [--db FILE] [--recover] [ID|MSGID...]\n"
+	  "kreview outbox drop [--config FILE] [--db FILE] ID|MSGID...\n"
+	  "\n"
+	  "send without IDs delivers every due mail; with IDs it releases held,\n"
+	  "retrying or dead mail and sends it now, embargo waived.  --recover\n"
+	  "first hands over again mail left 'sending' by a crash (only when no\n"
+	  "daemon runs).  See kreview-outbox(1)." },
 	{ NULL, NULL, NULL, NULL },
 };
 

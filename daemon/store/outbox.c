@@ -370,7 +370,7 @@ static int enqueue_one(int64_t *id_out, struct db *db,
 	db_bind_text(st, 10, m->subject);
 	db_bind_blob(st, 11, m->text.buf, m->text.len);
 	db_bind_int64(st, 12, m->not_before_ms);
-	db_bind_int64(st, 13, m->not_before_ms);
+	db_bind_int64(st, 13, now_ms);
 	db_bind_int64(st, 14, now_ms);
 	r = db_step(db, st, err);
 	if (r > 0 && id_out)
@@ -558,8 +558,9 @@ int outbox_next_due(int64_t *out_ms, struct db *db, struct strbuf *err)
 	int64_t v = INT64_MAX;
 	int r;
 
-	st = db_prepare(db, "SELECT min(max(next_try_ms, not_before_ms)) "
-			    "FROM outbox WHERE state IN ('pending', "
+	st = db_prepare(db, "SELECT min(CASE WHEN mode = 'dry-run' THEN "
+			    "next_try_ms ELSE max(next_try_ms, not_before_ms) "
+			    "END) FROM outbox WHERE state IN ('pending', "
 			    "'failed-retrying')");
 	r = db_step(db, st, err);
 	if (r > 0 && sqlite3_column_type(st, 0) != SQLITE_NULL)

@@ -33,6 +33,7 @@ int cmd_check(int argc, char **argv);
 int cmd_review(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_outbox(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_context(int argc, char **argv);
 int cmd_llm(int argc, char **argv);
