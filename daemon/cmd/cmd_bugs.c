@@ -754,13 +754,8 @@ int cmd_bugs(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	strbuf_init(&c.dir, 0);
-	if (argc < 2) {
-		usage();
-		goto out;
-	}
-	sub = argv[1];
 	optind = 1;
-	while ((opt = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': c.o.config = optarg; break;
 		case 'D': c.o.dir = optarg; break;
@@ -797,8 +792,13 @@ int cmd_bugs(int argc, char **argv)
 			goto out;
 		}
 	}
-	c.argc = argc - 1 - optind;
-	c.argv = argv + 1 + optind;
+	if (optind >= argc) {
+		usage();
+		goto out;
+	}
+	sub = argv[optind];
+	c.argc = argc - optind - 1;
+	c.argv = argv + optind + 1;
 	if (config_load(&c.cfg, c.o.config, &err) < 0) {
 		fprintf(stderr, "%s\n", err.buf);
 		goto out;
