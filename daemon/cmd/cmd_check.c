@@ -242,13 +242,20 @@ static void apply_bugs(struct review_result *res, const struct review_series *s,
 	const struct bugdb_config *bc = cfg->bugs ? cfg->bugs : def;
 	struct strbuf dir = STRBUF_INIT, err = STRBUF_INIT, tag = STRBUF_INIT;
 	struct bugdb_review_stats st;
+	struct maint *m = NULL;
 
 	bugdb_config_dir(&dir, bc, cfg->state_dir);
+	if (bc->maintainers && maint_load_file(&m, bc->maintainers, NULL,
+					       &err) < 0) {
+		fprintf(stderr, "kreview: bugs.maintainers: %s, ignoring\n",
+			err.buf);
+		strbuf_reset(&err);
+	}
 	if (review_id)
 		strbuf_addf(&tag, "review %" PRId64, review_id);
 	else
 		strbuf_addstr(&tag, "check");
-	if (bugdb_review_apply(&st, res, s, bc, dir.buf, NULL, tag.buf, 0,
+	if (bugdb_review_apply(&st, res, s, bc, dir.buf, m, tag.buf, 0,
 			       &err) < 0)
 		fprintf(stderr, "kreview: bug databases in '%s': %s, ignoring\n",
 			dir.buf, err.buf);
@@ -268,6 +275,7 @@ static void apply_bugs(struct review_result *res, const struct review_series *s,
 				review_id);
 		db_done(up);
 	}
+	maint_free(m);
 	bugdb_config_free(def);
 	strbuf_release(&dir);
 	strbuf_release(&err);
