@@ -1549,8 +1549,9 @@ static int compose_headers(struct reply_mail *m, const struct reply_target *t,
 		goto out;
 	}
 	m->env_from = xstrdup(a.buf);
-	domain = o->msgid_domain && *o->msgid_domain ? o->msgid_domain
-						     : strchr(a.buf, '@') + 1;
+	domain = o->msgid_domain && *o->msgid_domain
+			 ? o->msgid_domain
+			 : strchr(m->env_from, '@') + 1;
 	reply_recipients(&to, &cc, t, pol, o->own_address ? o->own_address
 							  : a.buf,
 			 pin ? pin->maint_people : NULL,

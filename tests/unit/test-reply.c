@@ -271,6 +271,7 @@ static void test_golden_patch(void **state)
 	assert_string_equal(l.v[0].in_reply_to,
 			    "20240603020211.2-jane@example.com");
 	assert_true(reply_msgid_is_own(l.v[0].msgid));
+	assert_non_null(strstr(l.v[0].msgid, "@example.org"));
 	check_golden(&l.v[0], "patch2.golden");
 	check_body_lines(l.v[0].text.buf);
 	/* quoted diff lines survive byte for byte: tabs, trailing blanks */
