@@ -16,8 +16,9 @@
  * maildir that cannot be written) goes straight to dead.  Mode
  * 'outbox' rows start held, 'send' and 'dry-run' rows pending.
  * Dry-run rows are always delivered to the drafts maildir, never over
- * the network; 'send' and released 'outbox' rows use the configured
- * transport.
+ * the network, and neither the embargo nor the rate limit holds them
+ * back (drafts are for looking at now); 'send' and released 'outbox'
+ * rows use the configured transport.
  *
  * Exactly once.  The Message-ID is chosen when the row is created and
  * never changes, and Date: is fixed (stored) in the same transaction
