@@ -66,6 +66,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX bug_by_signature ON bug(signature, seq);"
 	"CREATE INDEX bug_by_place ON bug(file, function, category);"
 	"CREATE INDEX bug_by_last_seen ON bug(last_seen);"
+	"CREATE INDEX bug_by_status_seen ON bug(status, last_seen);"
 	"CREATE INDEX bug_by_first_seen ON bug(first_seen);"
 	"CREATE TABLE bug_signature("
 	" bug_id TEXT NOT NULL REFERENCES bug(id),"
@@ -546,6 +547,16 @@ static void rollback(struct bugdb *db)
 			   NULL, NULL);
 }
 
+int bugdb_begin(struct bugdb *db, struct strbuf *err)
+{
+	return exec(db, "BEGIN IMMEDIATE", err);
+}
+
+int bugdb_commit(struct bugdb *db, struct strbuf *err)
+{
+	return exec(db, "COMMIT", err);
+}
+
 static int pragma_int(struct bugdb *db, const char *sql, int *out)
 {
 	sqlite3_stmt *st;
@@ -1004,14 +1015,34 @@ static void bug_from_row(struct bugdb_bug *b, sqlite3_stmt *st, bool full)
 		b->signature = xstrdup("");
 }
 
+/*
+ * Ids are stored as PREFIX-hex (upper, lower case); user input is
+ * brought to that form so that lookups use the primary key.
+ */
+static void norm_id(char out[BUGDB_ID_MAX], const char *id)
+{
+	bool hex = false;
+	size_t i;
+
+	for (i = 0; id[i] && i < BUGDB_ID_MAX - 1; i++) {
+		unsigned char c = (unsigned char)id[i];
+
+		if (c == '-')
+			hex = true;
+		out[i] = (char)(hex ? tolower(c) : toupper(c));
+	}
+	out[i] = '\0';
+}
+
 /* 1 and the stored spelling of 'id', 0 if absent, -EIO. */
 static int find_id(char out[BUGDB_ID_MAX], struct bugdb *db, const char *id)
 {
-	sqlite3_stmt *st = stmt(db, "SELECT id FROM bug WHERE id = ?"
-				    " COLLATE NOCASE");
+	sqlite3_stmt *st = stmt(db, "SELECT id FROM bug WHERE id = ?");
+	char n[BUGDB_ID_MAX];
 	int r;
 
-	bind_text(st, 1, id);
+	norm_id(n, id);
+	bind_text(st, 1, n);
 	r = step(db, st, NULL);
 	if (r == 1)
 		snprintf(out, BUGDB_ID_MAX, "%s",
@@ -1024,10 +1055,12 @@ int bugdb_get(struct bugdb_bug *out, struct bugdb *db, const char *id,
 	      struct strbuf *err)
 {
 	sqlite3_stmt *st = stmt(db, "SELECT " BUG_COLS ", evidence, explanation"
-				    " FROM bug WHERE id = ? COLLATE NOCASE");
+				    " FROM bug WHERE id = ?");
+	char n[BUGDB_ID_MAX];
 	int r;
 
-	bind_text(st, 1, id);
+	norm_id(n, id);
+	bind_text(st, 1, n);
 	r = step(db, st, err);
 	if (r == 1)
 		bug_from_row(out, st, true);
@@ -1043,11 +1076,11 @@ int bugdb_canonical(char out[BUGDB_ID_MAX], struct bugdb *db, const char *id,
 		    struct strbuf *err)
 {
 	sqlite3_stmt *st = stmt(db, "SELECT id, status, dup_of FROM bug"
-				    " WHERE id = ? COLLATE NOCASE");
+				    " WHERE id = ?");
 	char cur[BUGDB_ID_MAX];
 	int r;
 
-	snprintf(cur, sizeof(cur), "%s", id);
+	norm_id(cur, id);
 	for (int hops = 0; hops <= MAX_DUP_CHAIN; hops++) {
 		const unsigned char *dup;
 		bool is_dup;
@@ -1737,10 +1770,12 @@ static int load_status(enum bugdb_status *st_out, enum bugdb_status *prev,
 		       const char *id, struct strbuf *err)
 {
 	sqlite3_stmt *st = stmt(db, "SELECT id, status, prev_status FROM bug"
-				    " WHERE id = ? COLLATE NOCASE");
+				    " WHERE id = ?");
+	char n[BUGDB_ID_MAX];
 	int r;
 
-	bind_text(st, 1, id);
+	norm_id(n, id);
+	bind_text(st, 1, n);
 	r = step(db, st, err);
 	if (r == 1) {
 		snprintf(id_out, BUGDB_ID_MAX, "%s",

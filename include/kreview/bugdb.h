@@ -162,6 +162,12 @@ void bugdb_close(struct bugdb *db);
 const char *bugdb_section(const struct bugdb *db);
 const char *bugdb_prefix(const struct bugdb *db);
 int bugdb_schema_version(const struct bugdb *db);
+/*
+ * An outer transaction for many changes (bulk imports): every call
+ * below nests in it as a savepoint.  0 or -EIO.
+ */
+int bugdb_begin(struct bugdb *db, struct strbuf *err);
+int bugdb_commit(struct bugdb *db, struct strbuf *err);
 /* Fix the clock (Unix ms) for tests; 0 restores the real one. */
 void bugdb_set_clock(struct bugdb *db, int64_t now_ms);
 
