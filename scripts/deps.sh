@@ -11,4 +11,4 @@ $SUDO apt-get install -y -q --no-install-recommends \
 	libsqlite3-dev libyaml-dev libgmime-3.0-dev libpcre2-dev libcmocka-dev \
 	libssl-dev \
 	clang-14 libclang-rt-14-dev \
-	linux-source-6.1
+	linux-source-6.1 chromium
