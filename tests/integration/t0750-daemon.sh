@@ -23,9 +23,9 @@ mock=$!
 daemon=
 notify=
 cleanup() {
-	[ -n "$daemon" ] && kill -9 "$daemon" 2>/dev/null
-	[ -n "$notify" ] && kill "$notify" 2>/dev/null
-	kill "$mock" 2>/dev/null
+	if [ -n "$daemon" ]; then kill -9 "$daemon" 2>/dev/null || true; fi
+	if [ -n "$notify" ]; then kill "$notify" 2>/dev/null || true; fi
+	kill "$mock" 2>/dev/null || true
 	rm -rf "$TRASH"
 }
 trap cleanup EXIT
@@ -125,6 +125,8 @@ config "$TRASH/live" > "$TRASH/live.yaml"
 NOTIFY_SOCKET="$TRASH/notify.sock" "$KREVIEW" daemon --config "$TRASH/live.yaml" \
 	--verbose 2> "$TRASH/live.err" &
 daemon=$!
+# status opens the same database: wait until the daemon created it
+for _ in $(seq 100); do grep -q "READY=1" "$TRASH/notify.log" 2>/dev/null && break; sleep 0.1; done
 
 wait_idle() {
 	local want=$1

@@ -22,7 +22,12 @@ PY
 	--log "$TRASH/mock.log" &
 mock=$!
 daemon=
-trap '[ -n "$daemon" ] && kill -9 $daemon 2>/dev/null; kill $mock 2>/dev/null; rm -rf "$TRASH"' EXIT
+cleanup() {
+	if [ -n "$daemon" ]; then kill -9 "$daemon" 2>/dev/null || true; fi
+	kill "$mock" 2>/dev/null || true
+	rm -rf "$TRASH"
+}
+trap cleanup EXIT
 for _ in $(seq 50); do [ -s "$TRASH/port" ] && break; sleep 0.1; done
 
 # The slow scenario answers after 150 ms, so that kills land in reviews.
