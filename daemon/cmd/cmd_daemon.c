@@ -12,7 +12,9 @@
 #include "kreview/llm.h"
 #include "kreview/log.h"
 #include "kreview/nmtag.h"
+#include "kreview/outbox.h"
 #include "kreview/queue.h"
+#include "kreview/reply.h"
 #include "kreview/store.h"
 #include "kreview/strbuf.h"
 
@@ -30,8 +32,11 @@ struct cfg_ref {
 	int refs;		/* touched by the loop thread only */
 };
 
+enum worker_kind { WORKER_REVIEW, WORKER_DELIVER };
+
 struct worker {
 	struct worker *next;
+	enum worker_kind kind;
 	pthread_t th;
 	struct daemon *d;
 	struct cfg_ref *cref;
@@ -43,6 +48,9 @@ struct worker {
 	bool infra;
 	int64_t review_id;
 	size_t reported;
+	size_t mails;		/* replies queued in the outbox */
+	char *mail_error;	/* why none could be composed, or NULL */
+	struct outbox_report delivered;
 	char *error;
 };
 
@@ -56,7 +64,8 @@ struct daemon {
 	struct db *db;
 	int lock_fd, sig_fd, done_pipe[2];
 	struct worker *workers;
-	size_t running;
+	size_t running;		/* review workers */
+	struct worker *deliverer;	/* the outbox delivery worker */
 	uint64_t seq;
 	struct source_state *src;
 	size_t src_nr;
@@ -108,7 +117,85 @@ static enum source_kind kind_of(int k)
 
 struct txn_ctx {
 	struct worker *w;
+	const struct job_result *jr;
 };
+
+/*
+ * Compose the replies the lists' policies ask for and queue them in the
+ * outbox, inside the review's transaction: a review and its mail are
+ * committed together or not at all.  A mail that cannot be composed
+ * (no From: configured, too many recipients) costs the mail, never the
+ * review; a database failure rolls everything back.
+ */
+static int queue_replies(struct worker *w, struct db *db, int64_t review_id,
+			 const struct job_result *jr, struct strbuf *err)
+{
+	const struct kreview_config *cfg = w->cref->cfg;
+	const struct review_series *s = &jr->s;
+	struct reply_target *targets = NULL, cover;
+	struct reply_patch_in *pins = NULL;
+	struct reply_mail_list l = REPLY_MAIL_LIST_INIT;
+	struct reply_opts o = REPLY_OPTS_INIT;
+	struct strbuf why = STRBUF_INIT;
+	bool have_cover = false;
+	char *cover_id = NULL;
+	sqlite3_stmt *st;
+	size_t skipped = 0;
+	int r = 0;
+
+	if (!cfg->lists || !cfg->lists->nr || !s->nr)
+		return 0;
+	reply_target_init(&cover);
+	st = db_prepare(db, "SELECT cover_msgid FROM series WHERE id = ?");
+	db_bind_int64(st, 1, w->job.series_id);
+	if (db_step(db, st, NULL) == 1)
+		cover_id = db_column_strdup(st, 0);
+	db_done(st);
+	if (cover_id && outbox_load_target(&cover, db, cover_id, &why) == 0)
+		have_cover = true;
+	strbuf_reset(&why);
+	targets = xcalloc(s->nr, sizeof(*targets));
+	pins = xcalloc(s->nr, sizeof(*pins));
+	for (size_t i = 0; i < s->nr; i++) {
+		reply_target_init(&targets[i]);
+		if (s->patches[i].msgid &&
+		    outbox_load_target(&targets[i], db, s->patches[i].msgid,
+				       &why) == 0)
+			pins[i].target = &targets[i];
+		strbuf_reset(&why);
+	}
+	outbox_reply_opts(&o, cfg);
+	o.review_id = review_id;
+	{
+		struct reply_series_in in = {
+			.series = s,
+			.result = &jr->res,
+			.cover = have_cover ? &cover : NULL,
+			.patches = pins,
+			.lists = cfg->lists,
+			.bot_senders = &cfg->ingest.bot_senders,
+		};
+
+		if (reply_compose_series(&l, &in, &o, &why) < 0) {
+			w->mail_error = strbuf_detach(&why, NULL);
+			goto out;
+		}
+	}
+	r = outbox_enqueue_all(&skipped, db, &l, review_id, daemon_now_ms(),
+			       err);
+	if (r == 0)
+		w->mails = l.nr - skipped;
+out:
+	reply_mail_list_release(&l);
+	for (size_t i = 0; i < s->nr; i++)
+		reply_target_release(&targets[i]);
+	reply_target_release(&cover);
+	free(targets);
+	free(pins);
+	free(cover_id);
+	strbuf_release(&why);
+	return r;
+}
 
 /* Inside the review's transaction: the job is done, the usage counted. */
 static int job_done_txn(void *vctx, struct db *db, int64_t review_id,
@@ -124,8 +211,11 @@ static int job_done_txn(void *vctx, struct db *db, int64_t review_id,
 	r = queue_finish(db, w->job.id, w->owner, review_id, now, err);
 	if (r < 0)
 		return r;
-	return queue_usage_add(db, now, w->job.list, w->job.endpoint, tokens,
-			       res->cost, err);
+	r = queue_usage_add(db, now, w->job.list, w->job.endpoint, tokens,
+			    res->cost, err);
+	if (r < 0)
+		return r;
+	return queue_replies(w, db, review_id, ctx->jr, err);
 }
 
 /* Tag the reviewed messages when the job's list is a notmuch source. */
@@ -163,8 +253,8 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	const struct kreview_config *cfg = w->cref->cfg;
 	struct job_opts jo = JOB_OPTS_INIT;
-	struct txn_ctx tctx = { w };
 	struct job_result jr;
+	struct txn_ctx tctx = { w, &jr };
 	struct strbuf err = STRBUF_INIT;
 	struct db *db = NULL;
 	ssize_t n;
@@ -199,6 +289,103 @@ out:
 	if (n != (ssize_t)sizeof(w))
 		BUG("cannot post a finished worker: %s", strerror(errno));
 	return NULL;
+}
+
+/* ---- outbox delivery -------------------------------------------------- */
+
+static void drafts_dir(struct strbuf *out, const struct kreview_config *cfg)
+{
+	if (cfg->mail->drafts)
+		strbuf_addstr(out, cfg->mail->drafts);
+	else
+		strbuf_addf(out, "%s/drafts", cfg->state_dir);
+}
+
+static void *deliver_main(void *arg)
+{
+	struct worker *w = arg;
+	const struct kreview_config *cfg = w->cref->cfg;
+	struct outbox_deliver_opts o = { 0 };
+	struct strbuf err = STRBUF_INIT, drafts = STRBUF_INIT;
+	struct db *db = NULL;
+	ssize_t n;
+
+	drafts_dir(&drafts, cfg);
+	o.mail = cfg->mail;
+	o.lists = cfg->lists;
+	o.drafts = drafts.buf;
+	o.now_ms = daemon_now_ms();
+	w->ret = db_open(&db, cfg->database, &err);
+	if (w->ret == 0)
+		w->ret = outbox_deliver_due(&w->delivered, db, &o, &err);
+	if (w->ret < 0)
+		w->error = strbuf_detach(&err, NULL);
+	db_close(db);
+	strbuf_release(&err);
+	strbuf_release(&drafts);
+	do {
+		n = write(w->d->done_pipe[1], &w, sizeof(w));
+	} while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(w))
+		BUG("cannot post a finished worker: %s", strerror(errno));
+	return NULL;
+}
+
+/* True when outbox rows are due now; '*next' the earliest otherwise. */
+static bool outbox_due(struct daemon *d, int64_t *next)
+{
+	struct strbuf err = STRBUF_INIT;
+	int64_t due = INT64_MAX;
+
+	*next = INT64_MAX;
+	if (outbox_next_due(&due, d->db, &err) < 0) {
+		log_error("cannot read the outbox: %s", err.buf);
+		strbuf_release(&err);
+		return false;
+	}
+	strbuf_release(&err);
+	*next = due;
+	return due <= daemon_now_ms();
+}
+
+static void start_delivery(struct daemon *d)
+{
+	struct worker *w;
+	int64_t next;
+	int r;
+
+	if (d->deliverer || !outbox_due(d, &next))
+		return;
+	w = xcalloc(1, sizeof(*w));
+	w->kind = WORKER_DELIVER;
+	w->d = d;
+	w->cref = d->cref;
+	w->cref->refs++;
+	r = pthread_create(&w->th, NULL, deliver_main, w);
+	if (r) {
+		log_error("cannot start the delivery thread: %s", strerror(r));
+		cfg_ref_put(w->cref);
+		free(w);
+		return;
+	}
+	d->deliverer = w;
+}
+
+static void finish_delivery(struct daemon *d, struct worker *w)
+{
+	pthread_join(w->th, NULL);
+	d->deliverer = NULL;
+	if (w->ret < 0)
+		log_error("outbox delivery failed: %s",
+			  w->error ? w->error : strerror(-w->ret));
+	else if (w->delivered.sent || w->delivered.retrying ||
+		 w->delivered.dead)
+		log_notice("outbox: %zu mails delivered, %zu to retry, %zu dead",
+			   w->delivered.sent, w->delivered.retrying,
+			   w->delivered.dead);
+	cfg_ref_put(w->cref);
+	free(w->error);
+	free(w);
 }
 
 static int start_worker(struct daemon *d, struct queue_job *job,
@@ -250,8 +437,12 @@ static void finish_worker(struct daemon *d, struct worker *w)
 	d->running--;
 	if (w->ret == 0) {
 		d->reviews_done++;
-		log_notice("series %" PRId64 " reviewed: review %" PRId64 ", %zu findings reported",
-			   w->job.series_id, w->review_id, w->reported);
+		log_notice("series %" PRId64 " reviewed: review %" PRId64 ", %zu findings reported, %zu replies queued",
+			   w->job.series_id, w->review_id, w->reported,
+			   w->mails);
+		if (w->mail_error)
+			log_warn("series %" PRId64 ": no reply composed: %s",
+				 w->job.series_id, w->mail_error);
 	} else if (w->ret == -ESTALE) {
 		log_warn("series %" PRId64 ": the job was taken back while it ran; its review was not stored",
 			 w->job.series_id);
@@ -280,6 +471,7 @@ static void finish_worker(struct daemon *d, struct worker *w)
 	cfg_ref_put(w->cref);
 	queue_job_release(&w->job);
 	free(w->error);
+	free(w->mail_error);
 	free(w);
 }
 
@@ -287,8 +479,12 @@ static void reap(struct daemon *d)
 {
 	struct worker *w;
 
-	while (read(d->done_pipe[0], &w, sizeof(w)) == (ssize_t)sizeof(w))
-		finish_worker(d, w);
+	while (read(d->done_pipe[0], &w, sizeof(w)) == (ssize_t)sizeof(w)) {
+		if (w->kind == WORKER_DELIVER)
+			finish_delivery(d, w);
+		else
+			finish_worker(d, w);
+	}
 }
 
 /* ---- admission: concurrency and budgets ------------------------------ */
@@ -570,9 +766,14 @@ static int64_t next_timeout(struct daemon *d)
 		for (size_t i = 0; i < d->src_nr; i++)
 			if (d->src[i].next_poll_mono_ms - mono < t)
 				t = d->src[i].next_poll_mono_ms - mono;
+		int64_t due;
+
 		if (d->next_lease_ms != INT64_MAX &&
 		    d->next_lease_ms - daemon_now_ms() < t)
 			t = d->next_lease_ms - daemon_now_ms();
+		if (!d->deliverer && !outbox_due(d, &due) && due != INT64_MAX &&
+		    due - daemon_now_ms() < t)
+			t = due - daemon_now_ms();
 	}
 	if (d->running && dc->lease_ms / 3 < t)
 		t = dc->lease_ms / 3;
@@ -597,11 +798,12 @@ static int run(struct daemon *d)
 				assemble_and_queue(d);
 			first = false;
 			start_jobs(d);
+			start_delivery(d);
 			status_line(d);
 		}
-		if (d->once && !d->running)
+		if (d->once && !d->running && !d->deliverer)
 			return 0;
-		if (d->stopping && !d->running)
+		if (d->stopping && !d->running && !d->deliverer)
 			return 0;
 		if (d->stopping && time_mono_ms() >= d->drain_deadline_mono_ms) {
 			log_notice("drain timeout reached");
@@ -716,6 +918,25 @@ int cmd_daemon(int argc, char **argv)
 	if (orphans)
 		log_notice("%zu interrupted reviews given back to the queue",
 			   orphans);
+	{
+		struct outbox_deliver_opts o = { 0 };
+		struct outbox_report rep = { 0 };
+		struct strbuf drafts = STRBUF_INIT;
+
+		drafts_dir(&drafts, d.cref->cfg);
+		o.mail = d.cref->cfg->mail;
+		o.lists = d.cref->cfg->lists;
+		o.drafts = drafts.buf;
+		o.now_ms = daemon_now_ms();
+		if (outbox_recover(&rep, d.db, &o, &err) < 0)
+			log_error("cannot recover the outbox: %s, ignoring",
+				  err.buf);
+		else if (rep.recovered)
+			log_notice("outbox: %zu mails found delivered by the previous daemon",
+				   rep.recovered);
+		strbuf_reset(&err);
+		strbuf_release(&drafts);
+	}
 	if (setup_signals(&d.sig_fd) < 0 ||
 	    pipe2(d.done_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		log_error("cannot set up the event loop: %s", strerror(errno));
