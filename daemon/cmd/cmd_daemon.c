@@ -951,7 +951,7 @@ int cmd_daemon(int argc, char **argv)
 	daemon_notify("STOPPING=1");
 	log_notice("stopped: %zu reviews done, %zu failed", d.reviews_done,
 		   d.reviews_failed);
-	if (d.workers) {
+	if (d.workers || d.deliverer) {
 		/* threads still reviewing die with the process; their jobs
 		 * were given back above */
 		db_close(d.db);
