@@ -140,6 +140,48 @@ static int read_int_pragma(struct db *db, const char *sql, int *out)
 	return r;
 }
 
+static bool journal_is_wal(struct db *db)
+{
+	sqlite3_stmt *st;
+	bool wal = false;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return false;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *m = sqlite3_column_text(st, 0);
+
+		wal = m && !strcmp((const char *)m, "wal");
+	}
+	sqlite3_finalize(st);
+	return wal;
+}
+
+/*
+ * Run 'sql', retrying while another connection holds a lock that the
+ * busy handler does not wait for (a journal mode change), up to the
+ * busy timeout.
+ */
+static int db_exec_busy_retry(struct db *db, const char *sql,
+			      struct strbuf *err)
+{
+	for (int tries = 0;; tries++) {
+		struct strbuf e = STRBUF_INIT;
+		int r = db_exec(db, sql, &e);
+		int code = sqlite3_errcode(db->h);
+
+		if (r == 0 || (code != SQLITE_BUSY && code != SQLITE_LOCKED) ||
+		    tries >= 100) {
+			if (r < 0)
+				strbuf_addbuf(err, &e);
+			strbuf_release(&e);
+			return r;
+		}
+		strbuf_release(&e);
+		sqlite3_sleep(50);
+	}
+}
+
 static int migrate(struct db *db, const char *path, struct strbuf *err)
 {
 	int version, appid, r, tables = 0;
@@ -149,6 +191,17 @@ static int migrate(struct db *db, const char *path, struct strbuf *err)
 		if (db_migrations[i].version > latest)
 			latest = db_migrations[i].version;
 
+	/*
+	 * Most opens find the schema current: check that without taking
+	 * the write lock, so that readers (kreview status) never hold up
+	 * a running daemon's writers.
+	 */
+	if (read_int_pragma(db, "PRAGMA application_id", &appid) == 0 &&
+	    read_int_pragma(db, "PRAGMA user_version", &version) == 0 &&
+	    appid == DB_APPLICATION_ID && version == latest) {
+		db->version = version;
+		return 0;
+	}
 	r = db_begin(db, err);
 	if (r < 0)
 		return r;
@@ -271,8 +324,17 @@ int db_open(struct db **out, const char *path, struct strbuf *err)
 	sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	r = db_exec(db,
 		    "PRAGMA foreign_keys = ON;"
-		    "PRAGMA trusted_schema = OFF;"
-		    "PRAGMA journal_mode = WAL;"
+		    "PRAGMA trusted_schema = OFF;",
+		    err);
+	if (r < 0)
+		goto fail;
+	/* switching to WAL takes an exclusive lock: only when needed */
+	if (!journal_is_wal(db)) {
+		r = db_exec_busy_retry(db, "PRAGMA journal_mode = WAL;", err);
+		if (r < 0)
+			goto fail;
+	}
+	r = db_exec(db,
 		    "PRAGMA synchronous = NORMAL;"
 		    /* checkpoint every ~40 MB, not 4 MB: each one syncs */
 		    "PRAGMA wal_autocheckpoint = 10000;",
