@@ -8,6 +8,7 @@
 #include "kreview/store.h"
 #include "kreview/strbuf.h"
 
+#include <pthread.h>
 #include <strings.h>
 
 #define INGEST_BATCH 256
@@ -29,67 +30,254 @@ static bool is_own(const struct kreview_config *cfg, const struct msg *m)
 	       !strcasecmp(cfg->ingest.own_address, m->sender_addr);
 }
 
-static int ingest_one(struct ingest_stats *st, struct db *db,
-		      const struct kreview_config *cfg,
-		      const struct ingest_source *is,
-		      const struct source_msg *sm, struct strbuf *err)
+/*
+ * Reading and parsing run on a thread of their own while this thread
+ * stores: the two halves take about the same CPU time, and on two
+ * cores the pipeline nearly halves the wall time of a large ingest.
+ * An item carries one message, parsed, with the source cursor that
+ * follows it, so cursors are still committed with the messages they
+ * cover; the queue is bounded in items and bytes.
+ */
+#define PIPE_ITEMS 64
+#define PIPE_BYTES (64u << 20)
+
+struct item {
+	int status;		/* 1 message, 0 end, <0 error (see below) */
+	char *raw;
+	size_t len;
+	char *where;
+	bool deleted;
+	char *cursor;		/* source cursor after this item, or NULL */
+	int parse_r;		/* msg_parse() result */
+	struct msg m;
+	struct strbuf text;	/* parse warnings, or the error text */
+};
+
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t can_get, can_put;
+	struct item *ring;
+	size_t head, nr, bytes;
+	bool stop;		/* the consumer gave up */
+	bool closed;		/* the producer is gone */
+};
+
+/* The reader and the parser, each on a thread of its own. */
+struct stages {
+	struct pipe read, parsed;
+	struct source *src;
+	size_t max_messages;
+};
+
+static void pipe_init(struct pipe *p)
 {
-	struct msg m = MSG_INIT;
-	struct strbuf warn = STRBUF_INIT, line = STRBUF_INIT;
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->can_get, NULL);
+	pthread_cond_init(&p->can_put, NULL);
+	p->ring = xcalloc(PIPE_ITEMS, sizeof(*p->ring));
+}
+
+static void pipe_stop(struct pipe *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->can_put);
+	pthread_cond_broadcast(&p->can_get);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void pipe_close(struct pipe *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->closed = true;
+	pthread_cond_broadcast(&p->can_get);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void item_init(struct item *it)
+{
+	memset(it, 0, sizeof(*it));
+	msg_init(&it->m);
+	strbuf_init(&it->text, 0);
+}
+
+/* Free an item's contents and leave it initialised. */
+static void item_release(struct item *it)
+{
+	free(it->raw);
+	free(it->where);
+	free(it->cursor);
+	msg_release(&it->m);
+	strbuf_release(&it->text);
+	item_init(it);
+}
+
+/* Queue 'it' (moved in); false when the consumer stopped. */
+static bool pipe_put(struct pipe *p, struct item *it)
+{
+	bool ok;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop && (p->nr == PIPE_ITEMS ||
+			    (p->nr && p->bytes + it->len > PIPE_BYTES)))
+		pthread_cond_wait(&p->can_put, &p->mu);
+	ok = !p->stop;
+	if (ok) {
+		p->ring[(p->head + p->nr) % PIPE_ITEMS] = *it;
+		p->nr++;
+		p->bytes += it->len;
+		pthread_cond_signal(&p->can_get);
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (!ok)
+		item_release(it);
+	return ok;
+}
+
+/* The next item; false once the queue is empty and stopped or closed. */
+static bool pipe_get(struct pipe *p, struct item *out)
+{
+	pthread_mutex_lock(&p->mu);
+	while (!p->nr && !p->stop && !p->closed)
+		pthread_cond_wait(&p->can_get, &p->mu);
+	if (!p->nr) {
+		pthread_mutex_unlock(&p->mu);
+		return false;
+	}
+	*out = p->ring[p->head];
+	p->head = (p->head + 1) % PIPE_ITEMS;
+	p->nr--;
+	p->bytes -= out->len;
+	pthread_cond_signal(&p->can_put);
+	pthread_mutex_unlock(&p->mu);
+	return true;
+}
+
+/* Reader: raw messages and the cursor after each, in source order. */
+static void *reader(void *data)
+{
+	struct stages *sg = data;
+	size_t total = 0;
+
+	for (;;) {
+		struct item it;
+		struct source_msg sm;
+		const char *cur;
+
+		item_init(&it);
+		if (sg->max_messages && total >= sg->max_messages) {
+			it.status = 0;
+			pipe_put(&sg->read, &it);
+			break;
+		}
+		it.status = source_next(sg->src, &sm, &it.text);
+		cur = source_cursor(sg->src);
+		it.cursor = cur ? xstrdup(cur) : NULL;
+		if (it.status == 1) {
+			total++;
+			it.raw = xmemdupz(sm.data, sm.len);
+			it.len = sm.len;
+			it.where = xstrdup(sm.where);
+			it.deleted = sm.deleted;
+		}
+		/* per-message errors: the source goes on */
+		if (it.status == 1 || it.status == -E2BIG ||
+		    it.status == -EPROTO) {
+			if (!pipe_put(&sg->read, &it))
+				break;
+			continue;
+		}
+		pipe_put(&sg->read, &it);
+		break;
+	}
+	pipe_close(&sg->read);
+	return NULL;
+}
+
+/* Parser: the same items, with their messages parsed. */
+static void *parser(void *data)
+{
+	struct stages *sg = data;
+
+	for (;;) {
+		struct item it;
+		bool last;
+
+		if (!pipe_get(&sg->read, &it))
+			break;
+		last = it.status != 1 && it.status != -E2BIG &&
+		       it.status != -EPROTO;
+		if (it.status == 1)
+			it.parse_r = msg_parse(&it.m, it.raw, it.len, &it.text);
+		if (!pipe_put(&sg->parsed, &it) || last) {
+			/* let the reader finish if it waits on us */
+			pipe_stop(&sg->read);
+			break;
+		}
+	}
+	pipe_close(&sg->parsed);
+	return NULL;
+}
+
+static int store_item(struct ingest_stats *st, struct db *db,
+		      const struct kreview_config *cfg,
+		      const struct ingest_source *is, struct item *it,
+		      struct strbuf *err)
+{
+	struct strbuf line = STRBUF_INIT;
+	struct msg *m = &it->m;
 	enum store_add_result res;
 	bool bot;
 	int r;
 
-	msg_init(&m);
-	r = msg_parse(&m, sm->data, sm->len, &warn);
-	if (r == -E2BIG) {
+	if (it->parse_r == -E2BIG) {
 		strbuf_addf(&line, "message of %zu bytes is larger than the %u MiB limit, skipped",
-			    sm->len, MSG_MAX_SIZE >> 20);
+			    it->len, MSG_MAX_SIZE >> 20);
 		goto bad;
-	} else if (r < 0) {
+	} else if (it->parse_r < 0) {
 		strbuf_addstr(&line, "not a mail message (no header), skipped");
 		goto bad;
 	}
-	if (warn.len) {
-		strbuf_addf(&line, "%s (Message-ID <%s>)", warn.buf, m.msgid);
-		report(is, sm->where, line.buf);
+	if (it->text.len) {
+		strbuf_addf(&line, "%s (Message-ID <%s>)", it->text.buf,
+			    m->msgid);
+		report(is, it->where, line.buf);
 		st->errors++;
 		strbuf_reset(&line);
 	}
-	if (sm->deleted) {
-		r = store_delete_message(db, m.msgid, err);
+	if (it->deleted) {
+		r = store_delete_message(db, m->msgid, err);
 		goto out;
 	}
-	bot = msg_is_bot(&m) || config_is_bot_sender(cfg, m.sender_addr) ||
-	      is_own(cfg, &m);
-	r = store_add_message(&res, db, &m, bot, sm->data, sm->len, sm->where,
+	bot = msg_is_bot(m) || config_is_bot_sender(cfg, m->sender_addr) ||
+	      is_own(cfg, m);
+	r = store_add_message(&res, db, m, bot, it->raw, it->len, it->where,
 			      err);
 	if (r < 0)
 		goto out;
 	if (is->list) {
-		r = queue_note_message(db, m.msgid, is->list, is->priority,
+		r = queue_note_message(db, m->msgid, is->list, is->priority,
 				       err);
 		if (r < 0)
 			goto out;
 	}
 	if (res == STORE_ADDED) {
 		st->added++;
-		if (m.has_diff && !m.subj.reply && !bot)
+		if (m->has_diff && !m->subj.reply && !bot)
 			st->patches++;
 	} else if (res == STORE_CONFLICT) {
 		strbuf_addf(&line,
 			    "Message-ID <%s> was seen before with different content; kept the first copy",
-			    m.msgid);
+			    m->msgid);
 		goto bad;
 	}
 	goto out;
 bad:
-	report(is, sm->where, line.buf);
+	report(is, it->where, line.buf);
 	st->errors++;
 	r = 0;
 out:
-	msg_release(&m);
-	strbuf_release(&warn);
 	strbuf_release(&line);
 	return r;
 }
@@ -100,13 +288,18 @@ int ingest_source(struct ingest_stats *st, struct db *db,
 {
 	struct source *src = NULL;
 	struct strbuf e = STRBUF_INIT;
-	struct source_msg sm;
-	char *cursor = NULL, *key = NULL;
-	size_t in_batch = 0, total = 0;
+	struct stages sg;
+	struct item it;
+	pthread_t th_read, th_parse;
+	char *cursor = NULL, *key = NULL, *last_cursor = NULL;
+	size_t in_batch = 0;
 	size_t batch = is->batch ? is->batch : INGEST_BATCH;
 	bool in_txn = false;
+	int started = 0;
 	int r;
 
+	memset(&sg, 0, sizeof(sg));
+	item_init(&it);
 	/* the cursor is keyed by the source's canonical identity */
 	r = source_open(&src, is->kind, is->location, is->query, NULL, &e);
 	if (r < 0)
@@ -128,35 +321,61 @@ int ingest_source(struct ingest_stats *st, struct db *db,
 		}
 	}
 
+	pipe_init(&sg.read);
+	pipe_init(&sg.parsed);
+	sg.src = src;
+	sg.max_messages = is->max_messages;
+	if (pthread_create(&th_read, NULL, reader, &sg)) {
+		strbuf_addstr(&e, "cannot start the reading thread");
+		r = -EAGAIN;
+		goto fail;
+	}
+	started = 1;
+	if (pthread_create(&th_parse, NULL, parser, &sg)) {
+		strbuf_addstr(&e, "cannot start the parsing thread");
+		r = -EAGAIN;
+		goto fail;
+	}
+	started = 2;
+
 	for (;;) {
-		if (is->max_messages && total >= is->max_messages)
+		item_release(&it);
+		if (!pipe_get(&sg.parsed, &it)) {
+			strbuf_addstr(&e, "the reading thread ended early");
+			r = -EIO;
+			goto fail;
+		}
+		if (it.status == 0)
 			break;
+		if (it.status == -E2BIG || it.status == -EPROTO) {
+			report(is, NULL, it.text.buf);
+			st->errors++;
+			goto advance;
+		}
+		if (it.status < 0) {
+			r = it.status;
+			strbuf_addbuf(&e, &it.text);
+			goto fail_source;
+		}
 		if (!in_txn) {
 			r = db_begin(db, &e);
 			if (r < 0)
 				goto fail;
 			in_txn = true;
 		}
-		strbuf_reset(&e);
-		r = source_next(src, &sm, &e);
-		if (r == 0)
-			break;
-		if (r == -E2BIG || r == -EPROTO) {
-			report(is, NULL, e.buf);
-			st->errors++;
-			continue;
-		}
-		if (r < 0)
-			goto fail_source;
 		st->read++;
-		total++;
-		r = ingest_one(st, db, cfg, is, &sm, &e);
+		r = store_item(st, db, cfg, is, &it, &e);
 		if (r < 0)
 			goto fail;
-		if (++in_batch >= batch) {
-			if (key && source_cursor(src)) {
-				r = store_set_cursor(db, key,
-						     source_cursor(src), &e);
+advance:
+		if (it.cursor) {
+			free(last_cursor);
+			last_cursor = it.cursor;
+			it.cursor = NULL;
+		}
+		if (in_txn && ++in_batch >= batch) {
+			if (key && last_cursor) {
+				r = store_set_cursor(db, key, last_cursor, &e);
 				if (r < 0)
 					goto fail;
 			}
@@ -167,14 +386,19 @@ int ingest_source(struct ingest_stats *st, struct db *db,
 			in_batch = 0;
 		}
 	}
+	if (it.cursor) {
+		free(last_cursor);
+		last_cursor = it.cursor;
+		it.cursor = NULL;
+	}
 	if (!in_txn) {
 		r = db_begin(db, &e);
 		if (r < 0)
 			goto fail;
 		in_txn = true;
 	}
-	if (key && source_cursor(src)) {
-		r = store_set_cursor(db, key, source_cursor(src), &e);
+	if (key && last_cursor) {
+		r = store_set_cursor(db, key, last_cursor, &e);
 		if (r < 0)
 			goto fail;
 	}
@@ -190,8 +414,10 @@ fail_source:
 	{
 		struct strbuf err2 = STRBUF_INIT;
 
-		if (key && source_cursor(src) &&
-		    store_set_cursor(db, key, source_cursor(src), &err2) == 0 &&
+		if (!in_txn && db_begin(db, &err2) == 0)
+			in_txn = true;
+		if (in_txn && key && last_cursor &&
+		    store_set_cursor(db, key, last_cursor, &err2) == 0 &&
 		    db_commit(db, &err2) == 0)
 			in_txn = false;
 		strbuf_release(&err2);
@@ -202,6 +428,28 @@ fail:
 	strbuf_addf(err, "cannot read '%s': %s", is->location,
 		    e.len ? e.buf : strerror(-r));
 out:
+	if (started) {
+		/* stop both threads and drop what they queued */
+		pipe_stop(&sg.parsed);
+		pipe_stop(&sg.read);
+		if (started > 1)
+			pthread_join(th_parse, NULL);
+		pthread_join(th_read, NULL);
+		for (struct pipe *q = &sg.read; q; q = q == &sg.read ? &sg.parsed : NULL) {
+			while (q->nr) {
+				item_release(&q->ring[q->head]);
+				q->head = (q->head + 1) % PIPE_ITEMS;
+				q->nr--;
+			}
+			pthread_mutex_destroy(&q->mu);
+			pthread_cond_destroy(&q->can_get);
+			pthread_cond_destroy(&q->can_put);
+		}
+	}
+	item_release(&it);
+	free(sg.read.ring);
+	free(sg.parsed.ring);
+	free(last_cursor);
 	free(cursor);
 	free(key);
 	source_free(src);
