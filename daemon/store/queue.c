@@ -224,8 +224,8 @@ int queue_scan(size_t *queued_out, struct db *db, const char *endpoint,
 		goto fail;
 	for (size_t i = 0; i < nr; i++) {
 		char *list = NULL;
-		int present, priority;
-		bool bad, newer;
+		int present = 0, priority = 0;
+		bool bad = false, newer = false;
 
 		r = series_content(&present, &bad, db, ids[i], err);
 		if (r < 0)

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 MOCK="$KREVIEW_BUILD/tests/mockllm"
 MKINBOX="$KREVIEW_BUILD/tests/mkinbox"
-KILLS=${KREVIEW_CRASH_KILLS:-24}
+KILLS=${KREVIEW_CRASH_KILLS:-32}
 
 python3 - "$(slice_mbox)" "$TRASH" <<'PY'
 import re, sys
