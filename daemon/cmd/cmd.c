@@ -20,9 +20,9 @@ const struct cmd cmd_table[] = {
 	  "malformed (reported on stderr with their position); non-zero when\n"
 	  "a source cannot be read." },
 	{ "series", cmd_series, "list or show assembled patch series",
-	  "kreview series list [--db FILE] [--json]\n"
-	  "kreview series show [--db FILE] [--mbox] ID|MSGID\n"
-	  "kreview series from-git [--db FILE] [--tree DIR] RANGE" },
+	  "kreview series list [--config FILE] [--db FILE] [--json]\n"
+	  "kreview series show [--config FILE] [--db FILE] [--mbox] ID|MSGID\n"
+	  "kreview series from-git [--config FILE] [--db FILE] [--tree DIR] RANGE" },
 	{ "maintainers", cmd_maintainers, "map paths to MAINTAINERS sections",
 	  "kreview maintainers [--file MAINTAINERS] [--tree DIR | --no-tree]\n"
 	  "                    [--json | --depth] PATH...\n"
@@ -31,12 +31,12 @@ const struct cmd cmd_table[] = {
 	{ "apply", cmd_apply, "find the base of a series and apply it in memory",
 	  "kreview apply --tree DIR [--base REV] [--branch REF]...\n"
 	  "              [--maintainers FILE] [--keep] [--no-3way] [--no-head]\n"
-	  "              (--series ID [--db FILE] | --mbox FILE)" },
+	  "              [--config FILE] (--series ID [--db FILE] | --mbox FILE)" },
 	{ "context", cmd_context,
 	  "print the code context a review of each patch would send",
 	  "kreview context --tree DIR [--json] [--budget BYTES] [--lines N]\n"
 	  "                [--base REV] [--branch REF]... [--maintainers FILE]\n"
-	  "                (--series ID [--db FILE] | --mbox FILE)" },
+	  "                [--config FILE] (--series ID [--db FILE] | --mbox FILE)" },
 	{ "check", cmd_check, "review a local series before sending it",
 	  "kreview check [--tree DIR] [--profile quick|standard|deep]\n"
 	  "              [--format text|json|sarif] [--fail-on SEV] [--dry-run]\n"
@@ -52,8 +52,8 @@ const struct cmd cmd_table[] = {
 	  "error, 3 infrastructure failure (endpoint unreachable, none\n"
 	  "configured, quota exhausted)." },
 	{ "llm", cmd_llm, "check and use the configured LLM endpoints",
-	  "kreview llm ping [--config FILE] [NAME...]\n"
-	  "kreview llm ask [--config FILE] --endpoint NAME [--system TEXT]\n"
+	  "kreview llm ping [--config FILE] [--endpoint NAME] [NAME...]\n"
+	  "kreview llm ask [--config FILE] [--endpoint NAME] [--system TEXT]\n"
 	  "                [--json-schema FILE] PROMPT|-\n"
 	  "\n"
 	  "Exit status: 0 success, 1 bad answer, 2 usage or configuration\n"
