@@ -444,7 +444,13 @@ int cmd_check(int argc, char **argv)
 		ro.stage_endpoint[st] = cfg->review.stages.values[i];
 	}
 	if (co.dry_run || !ro.endpoint) {
+		struct strbuf notes = STRBUF_INIT;
+
+		review_fit_budget(&s, &ro, (uint64_t)cfg->review.token_budget,
+				  &notes);
 		review_plan(&out, &s, &ro);
+		strbuf_addbuf(&out, &notes);
+		strbuf_release(&notes);
 		fputs(out.buf, stdout);
 		if (!ro.endpoint) {
 			fputs("\nkreview: no LLM endpoint is configured and no local"
@@ -492,6 +498,8 @@ int cmd_check(int argc, char **argv)
 		ro.progress_ctx = NULL;
 	}
 	strbuf_reset(&err);
+	review_fit_budget(&s, &ro, (uint64_t)cfg->review.token_budget,
+			  &res.notes);
 	if (review_run(&res, &s, &ro, &err) < 0) {
 		fprintf(stderr, "kreview: review failed: %s\n", err.buf);
 		ret = CHECK_INFRA;

@@ -885,6 +885,11 @@ static const struct config_field review_fields[] = {
 	{CONFIG_F_INT(struct config_review, context_budget, "context_budget"),
 	 .min = 1024, .max = 4 << 20, .def_int = 48 * 1024,
 	 .doc = "bytes of code context per patch"},
+	{CONFIG_F_INT64(struct config_review, token_budget, "token_budget"),
+	 .min = 0, .max = 1000000000, .def_int = 0,
+	 .doc = "input tokens per series, 0 for no limit; over it, context,"
+		" rules, cover letter, stages and passes are given up in"
+		" that order"},
 	{NULL}};
 
 const struct config_field config_schema[] = {

@@ -424,6 +424,8 @@ int job_review(struct job_result *out, struct db *db,
 	}
 	if (review_fence_secret(&secret, db) == 0)
 		ro.fence_secret = secret;
+	review_fit_budget(&out->s, &ro, (uint64_t)cfg->review.token_budget,
+			  &out->res.notes);
 	r = review_run(&out->res, &out->s, &ro, err);
 	if (r < 0) {
 		out->infra = r == -EIO;

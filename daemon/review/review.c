@@ -645,8 +645,8 @@ static int run_stages(struct run_ctx *ctx)
 				struct llm_request req = LLM_REQUEST_INIT;
 				struct job *j;
 
-				if (!sp || !prompt_applies(sp, &pp, o->profile,
-							   NULL))
+				if (!sp || (o->skip_stages & (1u << st)) ||
+				    !prompt_applies(sp, &pp, o->profile, NULL))
 					continue;
 				j = new_job(ctx, i, (enum prompt_stage)st, run,
 					    stage_endpoint(o, (enum prompt_stage)st));
@@ -1162,6 +1162,11 @@ void review_plan(struct strbuf *out, const struct review_series *s,
 
 			if (!sp)
 				continue;
+			if (o->skip_stages & (1u << st)) {
+				strbuf_addf(out, "  - %-10s skipped: over the token budget\n",
+					    prompt_stage_name(sp->stage));
+				continue;
+			}
 			applies = prompt_applies(sp, &pp, o->profile, &why);
 			if (!applies) {
 				strbuf_addf(out, "  - %-10s skipped: %s\n",
@@ -1211,4 +1216,120 @@ void review_plan(struct strbuf *out, const struct review_series *s,
 	if (o->verify)
 		strbuf_addstr(out, "then: one verification request per patch with"
 				   " surviving findings\n");
+}
+
+/* ---- the token budget ---- */
+
+uint64_t review_estimate_tokens(const struct review_series *s,
+				const struct review_opts *o)
+{
+	const struct prompt *sys = prompt_set_role(o->prompts, PROMPT_SYSTEM);
+	char token[PROMPT_FENCE_TOKEN_LEN + 1];
+	uint64_t bytes = 0;
+
+	memset(token, '0', PROMPT_FENCE_TOKEN_LEN);
+	token[PROMPT_FENCE_TOKEN_LEN] = '\0';
+	for (size_t i = 0; i < s->nr; i++) {
+		const struct review_patch *p = &s->patches[i];
+		struct strbuf shared = STRBUF_INIT;
+		struct prompt_patch pp;
+
+		review_shared_block(&shared, s, p, token);
+		patch_prompt_input(&pp, p);
+		for (int st = 0; st < PROMPT_STAGE_MAX; st++) {
+			const struct prompt *sp =
+				prompt_set_stage(o->prompts, (enum prompt_stage)st);
+
+			if (!sp || (o->skip_stages & (1u << st)) ||
+			    !prompt_applies(sp, &pp, o->profile, NULL))
+				continue;
+			bytes += (uint64_t)(sys->body_len + shared.len +
+					    sp->body_len) *
+				 (uint64_t)o->runs;
+		}
+		strbuf_release(&shared);
+	}
+	return bytes / 4;
+}
+
+int review_fit_budget(struct review_series *s, struct review_opts *o,
+		      uint64_t budget, struct strbuf *notes)
+{
+	static const enum prompt_stage cut_order[] = {
+		PROMPT_STAGE_INTENT, PROMPT_STAGE_HARDWARE,
+		PROMPT_STAGE_CLAIMS, PROMPT_STAGE_SUBSYSTEM,
+		PROMPT_STAGE_SECURITY, PROMPT_STAGE_LOCKING,
+	};
+	uint64_t est;
+	bool cut = false;
+
+	if (!budget)
+		return 0;
+	est = review_estimate_tokens(s, o);
+	/* 1. code context, largest first */
+	while (est > budget) {
+		struct review_patch *big = NULL;
+
+		for (size_t i = 0; i < s->nr; i++)
+			if (s->patches[i].context &&
+			    (!big || strlen(s->patches[i].context) >
+					     strlen(big->context)))
+				big = &s->patches[i];
+		if (!big)
+			break;
+		strbuf_addf(notes, "token budget: dropped the code context of patch %d (%zu bytes)\n",
+			    big->index, strlen(big->context));
+		free(big->context);
+		big->context = NULL;
+		est = review_estimate_tokens(s, o);
+		cut = true;
+	}
+	/* 2. subsystem rules */
+	if (est > budget) {
+		for (size_t i = 0; i < s->nr; i++) {
+			free(s->patches[i].rules);
+			s->patches[i].rules = NULL;
+		}
+		strbuf_addstr(notes, "token budget: dropped the subsystem rules\n");
+		est = review_estimate_tokens(s, o);
+		cut = true;
+	}
+	/* 3. the cover letter */
+	if (est > budget && s->cover) {
+		free(s->cover);
+		s->cover = NULL;
+		strbuf_addstr(notes, "token budget: dropped the cover letter\n");
+		est = review_estimate_tokens(s, o);
+		cut = true;
+	}
+	/* 4. stages */
+	for (size_t k = 0; k < ARRAY_SIZE(cut_order) && est > budget; k++) {
+		if ((o->skip_stages & (1u << cut_order[k])) ||
+		    !prompt_set_stage(o->prompts, cut_order[k]))
+			continue;
+		o->skip_stages |= 1u << cut_order[k];
+		strbuf_addf(notes, "token budget: skipped the %s stage\n",
+			    prompt_stage_name(cut_order[k]));
+		est = review_estimate_tokens(s, o);
+		cut = true;
+	}
+	/* 5. passes */
+	while (est > budget && o->runs > 1) {
+		o->runs--;
+		strbuf_addf(notes, "token budget: %d pass%s instead of %d\n",
+			    o->runs, o->runs == 1 ? "" : "es", o->runs + 1);
+		est = review_estimate_tokens(s, o);
+		cut = true;
+	}
+	if (est > budget) {
+		strbuf_addf(notes, "token budget: the smallest review still needs ~%" PRIu64
+				   " input tokens, over the budget of %" PRIu64 "\n",
+			    est, budget);
+		return -E2BIG;
+	}
+	if (cut)
+		strbuf_addf(notes, "token budget: ~%" PRIu64 " of %" PRIu64
+				   " input tokens planned\n",
+			    est, budget);
+	return 0;
 }

@@ -279,6 +279,8 @@ struct config_review {
 	char *subsystems;
 	/* Code context per patch, bytes. */
 	int context_budget;
+	/* Input tokens per series; 0: no budget (review_fit_budget()). */
+	int64_t token_budget;
 };
 
 /* "quick", "standard", "deep", NULL. */

@@ -171,6 +171,8 @@ struct review_opts {
 	 */
 	const char *fence_secret;
 	const char *mock_scenario;	/* tests: X-Mock-Scenario */
+	/* Stages not to run: bits 1u << enum prompt_stage (budget cuts). */
+	unsigned skip_stages;
 	/* progress lines ("patch 2/5: flow pass 1 done"), or NULL */
 	void (*progress)(void *ctx, const char *line);
 	void *progress_ctx;
@@ -200,6 +202,31 @@ void review_plan(struct strbuf *out, const struct review_series *s,
  * '*out' is a new string.
  */
 int review_fence_secret(char **out, struct db *db);
+
+/*
+ * Input tokens the planned requests of 's' would send (bytes / 4 of
+ * every stage request of every pass; verification not counted).
+ */
+uint64_t review_estimate_tokens(const struct review_series *s,
+				const struct review_opts *opts);
+
+/*
+ * Fit the review of 's' into 'budget' input tokens for the whole
+ * series (0: no budget).  What is given up, in this order, until the
+ * estimate fits:
+ *   1. the code context of the patch with the most context (repeated:
+ *      a patch keeps its diff, it loses the functions around it);
+ *   2. the subsystem rules of every patch;
+ *   3. the cover letter;
+ *   4. whole stages, least productive first: intent, hardware,
+ *      claims, subsystem, security, locking (flow and resources stay);
+ *   5. passes, down to one.
+ * Each step taken is one line in 'notes'.  Returns 0 when the estimate
+ * fits, -E2BIG when even the smallest review exceeds the budget (the
+ * review can still run; the notes say so).
+ */
+int review_fit_budget(struct review_series *s, struct review_opts *opts,
+		      uint64_t budget, struct strbuf *notes);
 
 /* The shared prefix block of a patch (exposed for tests and bench). */
 void review_shared_block(struct strbuf *out, const struct review_series *s,
