@@ -2,6 +2,7 @@
 #include "kreview/common.h"
 
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 void bug_fl(const char *file, int line, const char *fmt, ...)
@@ -159,4 +160,37 @@ int64_t time_mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int mkdir_p(const char *dir)
+{
+	char *p = xstrdup(dir);
+	size_t len = strlen(p);
+	int r = 0;
+
+	for (size_t i = 1; i <= len && !r; i++) {
+		if (i < len && p[i] != '/')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			r = -errno;
+		if (i < len)
+			p[i] = '/';
+	}
+	free(p);
+	return r;
+}
+
+int mkdir_parents(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int r;
+
+	if (!slash || slash == path)
+		return 0;
+	dir = xstrndup(path, (size_t)(slash - path));
+	r = mkdir_p(dir);
+	free(dir);
+	return r;
 }

@@ -277,26 +277,6 @@ fail:
 	return r;
 }
 
-static int mkdir_parents(const char *path)
-{
-	struct strbuf dir = STRBUF_INIT;
-	int r = 0;
-
-	strbuf_addstr(&dir, path);
-	for (size_t i = 1; i < dir.len; i++) {
-		if (dir.buf[i] != '/')
-			continue;
-		dir.buf[i] = '\0';
-		if (mkdir(dir.buf, 0700) < 0 && errno != EEXIST) {
-			r = -errno;
-			break;
-		}
-		dir.buf[i] = '/';
-	}
-	strbuf_release(&dir);
-	return r;
-}
-
 int db_open(struct db **out, const char *path, struct strbuf *err)
 {
 	struct db *db = xcalloc(1, sizeof(*db));

@@ -626,25 +626,6 @@ static void maildir_name(struct strbuf *out, const char *msgid)
 				  : '_');
 }
 
-static int mkdir_p(const char *path)
-{
-	struct strbuf p = STRBUF_INIT;
-	int r = 0;
-
-	strbuf_addstr(&p, path);
-	for (size_t i = 1; i <= p.len && !r; i++) {
-		if (i < p.len && p.buf[i] != '/')
-			continue;
-		p.buf[i] = '\0';
-		if (mkdir(p.buf, 0700) < 0 && errno != EEXIST)
-			r = -errno;
-		if (i < p.len)
-			p.buf[i] = '/';
-	}
-	strbuf_release(&p);
-	return r;
-}
-
 static bool maildir_has(const char *dir, const char *name)
 {
 	struct strbuf p = STRBUF_INIT;

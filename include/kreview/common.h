@@ -90,6 +90,11 @@ const char *skip_prefix_icase(const char *s, const char *prefix);
 /* Case-sensitive prefix test; return pointer past the prefix or NULL. */
 const char *skip_prefix(const char *s, const char *prefix);
 
+/* Create the directory 'dir' and its missing parents (mode 0700): 0 or -errno. */
+int mkdir_p(const char *dir);
+/* Create the missing parent directories of the file 'path': 0 or -errno. */
+int mkdir_parents(const char *path);
+
 /* Current time in milliseconds since the epoch (CLOCK_REALTIME). */
 int64_t time_now_ms(void);
 /* Monotonic clock in milliseconds. */
