@@ -128,12 +128,17 @@ static int encode(struct llm_http *h, const struct llm_endpoint *ep,
 		json_object_array_add(msgs, m);
 		strbuf_release(&sys);
 	}
-	json_object_object_add(root, "messages", msgs);
 	for (size_t i = 0; i < req->nr_turns; i++) {
 		ret = add_turn(msgs, &req->turns[i], err);
 		if (ret < 0)
 			goto fail;
 	}
+	/*
+	 * Tools and the output schema go before the messages: they are the
+	 * same for every stage and pass of a patch, and the server renders
+	 * them ahead of the conversation too, so the request body's common
+	 * prefix is the cacheable part of the prompt.
+	 */
 	if (req->nr_tools) {
 		struct json_object *tools = json_object_new_array();
 
@@ -214,6 +219,8 @@ static int encode(struct llm_http *h, const struct llm_endpoint *ep,
 		json_object_object_add(rf, "json_schema", js);
 		json_object_object_add(root, "response_format", rf);
 	}
+	json_object_object_add(root, "messages", msgs);
+	msgs = NULL;
 	if (llm_send_temperature(ep, req))
 		json_object_object_add(root, "temperature",
 				       llm_jnew_double(req->sampling.temperature));
@@ -248,6 +255,7 @@ static int encode(struct llm_http *h, const struct llm_endpoint *ep,
 	llm_http_set_body(h, root);
 	return 0;
 fail:
+	json_object_put(msgs);
 	json_object_put(root);
 	return ret;
 }

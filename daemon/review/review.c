@@ -650,8 +650,13 @@ static int run_stages(struct run_ctx *ctx)
 					continue;
 				j = new_job(ctx, i, (enum prompt_stage)st, run,
 					    stage_endpoint(o, (enum prompt_stage)st));
-				j->tools = ctx->tools &&
-					   (sp->needs & PROMPT_NEED_TOOLS);
+				/*
+				 * Every request of a patch declares the same
+				 * tools, needed or not: providers put tool
+				 * declarations ahead of the prompt, so
+				 * differing ones would defeat the prefix cache.
+				 */
+				j->tools = ctx->tools != NULL;
 				stage_request(&req, ctx->system,
 					      ctx->shared[i].buf, sp, run,
 					      j->tools, o);
@@ -738,7 +743,7 @@ static void verify_patch(struct run_ctx *ctx, size_t pi, const char *token)
 	}
 	if (!j)
 		goto out;
-	j->tools = ctx->tools && (vp->needs & PROMPT_NEED_TOOLS);
+	j->tools = ctx->tools != NULL;	/* same tools as the stages */
 	llm_request_add_system(&req, ctx->system, true);
 	llm_request_add_system(&req, ctx->shared[pi].buf, true);
 	strbuf_add(&user, vp->body, vp->body_len);
@@ -1181,8 +1186,7 @@ void review_plan(struct strbuf *out, const struct review_series *s,
 				    epn ? epn : "(no endpoint)",
 				    sys->body_len + shared.len + sp->body_len, in_tok,
 				    o->runs, why.buf,
-				    s->repo && (sp->needs & PROMPT_NEED_TOOLS) ?
-					    ", with tree tools" : "");
+				    s->repo ? ", with tree tools" : "");
 			total_in += in_tok * (uint64_t)o->runs;
 			total_req += (uint64_t)o->runs;
 			if (ep) {

@@ -78,7 +78,18 @@ static void test_encode_openai(void **state)
 	assert_string_equal(h.url, "http://127.0.0.1:8080/v1/chat/completions");
 	assert_string_equal(
 		h.body.buf,
-		"{\"model\":\"m-1\",\"messages\":["
+		"{\"model\":\"m-1\","
+		"\"tools\":[{\"type\":\"function\",\"function\":{\"name\":"
+		"\"read_function\",\"description\":\"Read one function\","
+		"\"parameters\":{\"type\":\"object\",\"properties\":{\"path\":"
+		"{\"type\":\"string\"},\"name\":{\"type\":\"string\"}},"
+		"\"required\":[\"path\",\"name\"],\"additionalProperties\":"
+		"false}}}],\"tool_choice\":\"auto\","
+		"\"response_format\":{\"type\":\"json_schema\",\"json_schema\":"
+		"{\"name\":\"findings\",\"strict\":true,\"schema\":{\"type\":"
+		"\"object\",\"additionalProperties\":false,\"properties\":{\"n\":"
+		"{\"type\":\"integer\"}}}}},"
+		"\"messages\":["
 		"{\"role\":\"system\",\"content\":\"protocol\\n\\npatch a/b\\n\\n"
 		"stage: locking\"},"
 		"{\"role\":\"user\",\"content\":\"review it\"},"
@@ -90,16 +101,6 @@ static void test_encode_openai(void **state)
 		"{\"role\":\"tool\",\"tool_call_id\":\"call_7\",\"content\":"
 		"\"static int io_recv(void) {}\"},"
 		"{\"role\":\"user\",\"content\":\"go on\"}],"
-		"\"tools\":[{\"type\":\"function\",\"function\":{\"name\":"
-		"\"read_function\",\"description\":\"Read one function\","
-		"\"parameters\":{\"type\":\"object\",\"properties\":{\"path\":"
-		"{\"type\":\"string\"},\"name\":{\"type\":\"string\"}},"
-		"\"required\":[\"path\",\"name\"],\"additionalProperties\":"
-		"false}}}],\"tool_choice\":\"auto\","
-		"\"response_format\":{\"type\":\"json_schema\",\"json_schema\":"
-		"{\"name\":\"findings\",\"strict\":true,\"schema\":{\"type\":"
-		"\"object\",\"additionalProperties\":false,\"properties\":{\"n\":"
-		"{\"type\":\"integer\"}}}}},"
 		"\"temperature\":0.2,\"seed\":17,"
 		"\"max_completion_tokens\":16000,\"stream\":false}");
 	assert_non_null(find_header(&h, "Authorization: Bearer sk-test"));
