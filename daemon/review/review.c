@@ -410,6 +410,7 @@ struct job {
 	char key[41];
 	bool keyed;
 	bool tools;		/* offer the tree tools */
+	bool shrunk;		/* resent without code context */
 	char *endpoint;
 	/* verification: cluster indexes of this patch, in id order */
 	size_t *clusters;
@@ -426,6 +427,7 @@ struct run_ctx {
 	const char *system;
 	struct revtools *tools;		/* NULL without a tree */
 	char *tools_key;		/* the trees, for the cache key */
+	const char *token;		/* the fence token */
 	struct job **jobs;
 	size_t nr_jobs, alloc_jobs;
 	int pending;
@@ -532,6 +534,42 @@ static void job_answer(struct job *j, const char *json, size_t len)
 		take_findings(j, json, len);
 }
 
+static int submit(struct job *j, struct llm_request *req, const char *schema);
+
+/*
+ * The model said the prompt is too long: send the stage again with the
+ * patch alone, without the code context and subsystem rules (the
+ * provider's error is terminal, so the engine does not retry it).
+ */
+static bool shrink_and_resend(struct job *j)
+{
+	struct run_ctx *ctx = j->ctx;
+	const struct review_patch *p = &ctx->s->patches[j->patch];
+	const struct prompt *sp;
+	struct review_patch lean;
+	struct strbuf shared = STRBUF_INIT;
+	struct llm_request req = LLM_REQUEST_INIT;
+
+	if (j->shrunk || j->stage == PROMPT_STAGE_MAX ||
+	    (!p->context && !p->rules))
+		return false;
+	sp = prompt_set_stage(ctx->o->prompts, j->stage);
+	if (!sp)
+		return false;
+	lean = *p;
+	lean.context = NULL;
+	lean.rules = NULL;
+	review_shared_block(&shared, ctx->s, &lean, ctx->token);
+	stage_request(&req, ctx->system, shared.buf, sp, j->run, j->tools,
+		      ctx->o);
+	strbuf_release(&shared);
+	j->shrunk = true;
+	strbuf_addf(&ctx->res->notes,
+		    "patch %d, %s, pass %d: over the model's context; sent again without the code context\n",
+		    p->index, prompt_stage_name(j->stage), j->run + 1);
+	return submit(j, &req, finding_answer_schema()) == 0;
+}
+
 static void conv_done(struct llm_conv_result *res, void *data)
 {
 	struct job *j = data;
@@ -542,6 +580,9 @@ static void conv_done(struct llm_conv_result *res, void *data)
 	ctx->res->requests++;
 	llm_usage_add(&ctx->res->usage, &res->usage);
 	ctx->res->cost += res->cost;
+	if (res->ret < 0 && res->cls == LLM_CLASS_CONTEXT &&
+	    shrink_and_resend(j))
+		return;
 	if (res->ret < 0) {
 		ctx->res->failed++;
 		strbuf_addf(&ctx->res->errors, "patch %d, %s, pass %d: %s: %s\n",
@@ -1032,6 +1073,7 @@ int review_run(struct review_result *out, const struct review_series *s,
 		strbuf_addstr(&out->notes,
 			      "no kernel tree: the review saw the diff alone\n");
 	r = fresh_token(token, s, o->fence_secret);
+	ctx.token = token;
 	if (r < 0) {
 		strbuf_addstr(err, "cannot draw a fence token");
 		return r;
