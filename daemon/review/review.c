@@ -602,11 +602,16 @@ static void conv_done(struct llm_conv_result *res, void *data)
 			  res->json.buf, &res->usage);
 	}
 	job_answer(j, res->json.buf, res->json.len);
-	progress(ctx, "patch %d/%zu: %s pass %d answered", p->index,
-		 ctx->s->nr,
+	progress(ctx,
+		 "patch %d/%zu: %s pass %d answered (%d requests, %" PRIu64
+		 " tokens in, %" PRIu64 " out so far)",
+		 p->index, ctx->s->nr,
 		 j->stage == PROMPT_STAGE_MAX ? "verification" :
 						prompt_stage_name(j->stage),
-		 j->run + 1);
+		 j->run + 1, ctx->res->requests,
+		 ctx->res->usage.in_uncached + ctx->res->usage.cache_write +
+			 ctx->res->usage.cache_read,
+		 ctx->res->usage.out);
 }
 
 /*
