@@ -136,6 +136,7 @@ static int queue_replies(struct worker *w, struct db *db, int64_t review_id,
 	struct reply_patch_in *pins = NULL;
 	struct reply_mail_list l = REPLY_MAIL_LIST_INIT;
 	struct reply_opts o = REPLY_OPTS_INIT;
+	struct job_priors priors = { 0 };
 	struct strbuf why = STRBUF_INIT;
 	bool have_cover = false;
 	char *cover_id = NULL;
@@ -166,6 +167,13 @@ static int queue_replies(struct worker *w, struct db *db, int64_t review_id,
 	}
 	outbox_reply_opts(&o, cfg);
 	o.review_id = review_id;
+	/* on vN+1: what became of vN's findings */
+	r = job_priors_load(&priors, db, w->job.series_id, err);
+	if (r < 0)
+		goto out;
+	o.prior = priors.v;
+	o.prior_nr = priors.nr;
+	o.prior_version = priors.version;
 	{
 		struct reply_series_in in = {
 			.series = s,
@@ -187,6 +195,7 @@ static int queue_replies(struct worker *w, struct db *db, int64_t review_id,
 		w->mails = l.nr - skipped;
 out:
 	reply_mail_list_release(&l);
+	job_priors_release(&priors);
 	for (size_t i = 0; i < s->nr; i++)
 		reply_target_release(&targets[i]);
 	reply_target_release(&cover);

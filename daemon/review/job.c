@@ -452,3 +452,48 @@ out:
 	strbuf_release(&why);
 	return r;
 }
+
+void job_priors_release(struct job_priors *p)
+{
+	for (size_t i = 0; i < p->nr; i++) {
+		free((char *)p->v[i].fingerprint);
+		free((char *)p->v[i].title);
+	}
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+int job_priors_load(struct job_priors *out, struct db *db, int64_t series_id,
+		    struct strbuf *err)
+{
+	sqlite3_stmt *st = db_prepare(
+		db,
+		"SELECT o.version, f.fingerprint, f.title, f.reported, f.dropped"
+		" FROM series s JOIN series o ON o.id = s.prev_version"
+		" JOIN review_finding f ON f.review_id = (SELECT max(r.id)"
+		"  FROM review r WHERE r.series_id = o.id)"
+		" WHERE s.id = ? AND (f.reported = 1 OR f.dropped = 'suppressed')"
+		" ORDER BY f.id");
+	size_t alloc = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	db_bind_int64(st, 1, series_id);
+	while ((r = db_step(db, st, err)) > 0) {
+		struct reply_prior *p;
+
+		ALLOC_GROW(out->v, out->nr + 1, alloc);
+		p = &out->v[out->nr++];
+		out->version = sqlite3_column_int(st, 0);
+		p->fingerprint = db_column_strdup(st, 1);
+		p->title = db_column_strdup(st, 2);
+		p->status = sqlite3_column_int(st, 3) ? REPLY_PRIOR_REPORTED :
+							REPLY_PRIOR_INVALID;
+	}
+	db_done(st);
+	if (r < 0) {
+		job_priors_release(out);
+		return r;
+	}
+	return 0;
+}

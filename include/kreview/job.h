@@ -17,6 +17,7 @@
 #define KREVIEW_JOB_H
 
 #include "kreview/common.h"
+#include "kreview/reply.h"
 #include "kreview/review.h"
 
 struct db;
@@ -58,6 +59,25 @@ struct job_result {
 
 void job_result_init(struct job_result *r);
 void job_result_release(struct job_result *r);
+
+/*
+ * What became of the findings of the previous revision of a series: the
+ * newest review of the revision that 'series_id' supersedes (through
+ * series.prev_version), one entry per finding that was reported there
+ * (REPLY_PRIOR_REPORTED) or suppressed by a maintainer's invalid/wontfix
+ * (REPLY_PRIOR_INVALID), for reply composition.  Empty when there is no
+ * previous revision or it was never reviewed.
+ */
+struct job_priors {
+	struct reply_prior *v;	/* strings owned by the list */
+	size_t nr;
+	int version;		/* the previous revision's number, or 0 */
+};
+
+void job_priors_release(struct job_priors *p);
+/* 0, or -EIO with the reason in 'err'. */
+int job_priors_load(struct job_priors *out, struct db *db, int64_t series_id,
+		    struct strbuf *err);
 
 /* The endpoint a review would use: 'explicit', review.endpoint, first. */
 const char *job_endpoint(const struct kreview_config *cfg,
