@@ -163,6 +163,14 @@ static int queue_replies(struct worker *w, struct db *db, int64_t review_id,
 		    outbox_load_target(&targets[i], db, s->patches[i].msgid,
 				       &why) == 0)
 			pins[i].target = &targets[i];
+		if (jr->people) {
+			pins[i].maint_people =
+				(const char *const *)jr->people[i].people;
+			pins[i].maint_people_nr = jr->people[i].people_nr;
+			pins[i].maint_lists =
+				(const char *const *)jr->people[i].lists;
+			pins[i].maint_lists_nr = jr->people[i].lists_nr;
+		}
 		strbuf_reset(&why);
 	}
 	outbox_reply_opts(&o, cfg);

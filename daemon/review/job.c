@@ -11,6 +11,7 @@
 #include "kreview/subsys.h"
 
 #include <git2.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 void job_result_init(struct job_result *r)
@@ -20,10 +21,64 @@ void job_result_init(struct job_result *r)
 	review_result_init(&r->res);
 }
 
+static void people_add(char ***v, size_t *nr, const char *s)
+{
+	for (size_t i = 0; i < *nr; i++)
+		if (!strcasecmp((*v)[i], s))
+			return;
+	*v = xrealloc(*v, st_mult(*nr + 1, sizeof(char *)));
+	(*v)[(*nr)++] = xstrdup(s);
+}
+
+/* M:, R: and L: of the sections each patch's paths map to. */
+static void collect_people(struct job_result *out, const struct maint *m)
+{
+	const struct review_series *s = &out->s;
+
+	out->people = xcalloc(s->nr + 1, sizeof(*out->people));
+	for (size_t i = 0; i < s->nr; i++) {
+		const struct review_patch *p = &s->patches[i];
+		struct job_people *jp = &out->people[i];
+		struct maint_matches mm = MAINT_MATCHES_INIT;
+
+		maint_matches_init(&mm);
+		maint_map(&mm, m, (const char *const *)p->paths, p->nr_paths,
+			  p->patch_text, p->patch_len);
+		for (size_t k = 0; k < mm.nr; k++) {
+			const struct maint_section *sec = mm.v[k].section;
+			const char *v;
+
+			if (!strcmp(sec->title, "THE REST"))
+				continue;
+			for (size_t n = 0; (v = maint_section_value(sec, 'M', n)); n++)
+				people_add(&jp->people, &jp->people_nr, v);
+			for (size_t n = 0; (v = maint_section_value(sec, 'R', n)); n++)
+				people_add(&jp->people, &jp->people_nr, v);
+			for (size_t n = 0; (v = maint_section_value(sec, 'L', n)); n++) {
+				struct strbuf a = STRBUF_INIT;
+
+				if (maint_list_address(&a, v) == 0 && a.len)
+					people_add(&jp->lists, &jp->lists_nr, a.buf);
+				strbuf_release(&a);
+			}
+		}
+		maint_matches_release(&mm);
+	}
+}
+
 void job_result_release(struct job_result *r)
 {
 	if (!r)
 		return;
+	for (size_t i = 0; r->people && i < r->s.nr; i++) {
+		for (size_t k = 0; k < r->people[i].people_nr; k++)
+			free(r->people[i].people[k]);
+		for (size_t k = 0; k < r->people[i].lists_nr; k++)
+			free(r->people[i].lists[k]);
+		free(r->people[i].people);
+		free(r->people[i].lists);
+	}
+	free(r->people);
 	review_series_release(&r->s);
 	review_result_release(&r->res);
 	free(r->endpoint);
@@ -376,6 +431,8 @@ int job_review(struct job_result *out, struct db *db,
 		rules = NULL;
 	}
 	revinput_attach_rules(&out->s, maint, rules);
+	if (maint)
+		collect_people(out, maint);
 
 	strbuf_reset(&dir);
 	prompt_find_dir(&dir, cfg->review.prompts);

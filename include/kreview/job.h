@@ -45,9 +45,19 @@ struct job_opts {
 
 #define JOB_OPTS_INIT { 0 }
 
+/* Who MAINTAINERS says cares about one patch (with a tree only). */
+struct job_people {
+	char **people;		/* M:/R: as "Name <addr>" */
+	size_t people_nr;
+	char **lists;		/* L: addresses */
+	size_t lists_nr;
+};
+
 struct job_result {
 	struct review_series s;
 	struct review_result res;
+	/* Per patch, 's.nr' of them; NULL without a tree's MAINTAINERS. */
+	struct job_people *people;
 	int64_t review_id;
 	char *endpoint;		/* the endpoint used */
 	/*
