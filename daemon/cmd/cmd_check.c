@@ -209,13 +209,16 @@ static void find_rules_dir(struct strbuf *out)
 static int setup_engine(struct llm_engine **engine, struct kreview_config *cfg,
 			struct strbuf *err)
 {
+	struct llm_engine_opts eopts = LLM_ENGINE_OPTS_INIT;
 	struct strbuf note = STRBUF_INIT;
 	int r;
 
+	eopts.fail_fast = true;
 	if (!cfg->endpoints && llm_local_detect(&cfg->endpoints, &note) == 0)
 		fprintf(stderr, "kreview: %s\n", note.buf);
 	strbuf_release(&note);
-	r = llm_engine_new(engine, NULL, err);
+	/* someone waits at the terminal: an open breaker fails at once */
+	r = llm_engine_new(engine, &eopts, err);
 
 	if (r < 0)
 		return r;

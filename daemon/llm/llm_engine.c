@@ -1315,6 +1315,9 @@ static int64_t start_due(struct llm_engine *e)
 			continue;
 		}
 		w = admit(c, now);
+		if (w > 0 && c->ep->breaker == BREAKER_OPEN &&
+		    e->opts.fail_fast && !(c->ep->cfg.fallback && !c->fell_back))
+			w = -1; /* do not sit out the cool-down */
 		if (w < 0 || (w > 0 && c->ep->breaker == BREAKER_OPEN &&
 			      c->ep->cfg.fallback && !c->fell_back)) {
 			enum llm_class why =

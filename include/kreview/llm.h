@@ -449,9 +449,15 @@ struct llm_engine_opts {
 	uint64_t seed;		/* jitter PRNG seed; 0: from the clock */
 	/* Backoff base and cap (full jitter); 0: 1 s and 60 s. */
 	int64_t backoff_base_ms, backoff_max_ms;
+	/*
+	 * Interactive callers: a call to an endpoint whose circuit breaker
+	 * is open, with no fallback left, fails at once (circuit-open)
+	 * instead of waiting for the cool-down.
+	 */
+	bool fail_fast;
 };
 
-#define LLM_ENGINE_OPTS_INIT { 1.0, 0, 0, 0 }
+#define LLM_ENGINE_OPTS_INIT { 1.0, 0, 0, 0, false }
 
 /* One attempt of a call, in order. */
 struct llm_attempt {

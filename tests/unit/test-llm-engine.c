@@ -848,6 +848,45 @@ static void test_breaker_fallback(void **state)
 	strbuf_release(&err);
 }
 
+/* Interactive use: an open breaker without a fallback fails at once. */
+static void test_breaker_fail_fast(void **state)
+{
+	struct llm_engine_opts opts = LLM_ENGINE_OPTS_INIT;
+	struct llm_request r = LLM_REQUEST_INIT;
+	struct llm_endpoint a;
+	struct llm_engine *e;
+	struct outcome o;
+	struct strbuf err = STRBUF_INIT;
+	int64_t t0;
+
+	(void)state;
+	opts.seed = 42;
+	opts.backoff_base_ms = 20;
+	opts.backoff_max_ms = 100;
+	opts.fail_fast = true;
+	assert_int_equal(llm_engine_new(&e, &opts, &err), 0);
+	mock_ep(&a, "primary", "anthropic");
+	a.breaker_threshold = 2;
+	a.breaker_cooldown_ms = 60000;
+	a.max_attempts = 6;
+	add_ep(e, &a);
+	simple_request(&r, "s08-always-overloaded");
+	out_init(&o);
+	t0 = time_mono_ms();
+	assert_int_equal(llm_engine_submit(e, "primary", &r, on_done, &o,
+					   &err), 0);
+	assert_int_equal(llm_engine_run(e), 0);
+	/* two overloads open the breaker; no 60 s wait for the cool-down */
+	assert_true(o.ret < 0);
+	assert_int_equal(o.cls, LLM_CLASS_CIRCUIT_OPEN);
+	assert_int_equal(o.nr_attempts, 2);
+	assert_true(time_mono_ms() - t0 < 10000);
+	out_release(&o);
+	llm_engine_free(e);
+	llm_request_release(&r);
+	strbuf_release(&err);
+}
+
 static void stream_on(struct llm_endpoint *ep)
 {
 	ep->stream = LLM_STREAM_ON;
@@ -1304,6 +1343,7 @@ int main(void)
 		cmocka_unit_test(test_s24_hold),
 		cmocka_unit_test(test_concurrency_cap),
 		cmocka_unit_test(test_breaker_fallback),
+		cmocka_unit_test(test_breaker_fail_fast),
 		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_s20_bad_args),
 		cmocka_unit_test(test_s21_empty),
