@@ -16,6 +16,7 @@
 #include "kreview/store_series.h"
 #include "kreview/strbuf.h"
 #include "kreview/subsys.h"
+#include "kreview/tree.h"
 
 #include <getopt.h>
 #include <git2.h>
@@ -71,25 +72,6 @@ static int read_mbox(struct strbuf **raw, size_t *nr, const char *path,
 	return r < 0 ? r : 0;
 }
 
-static int open_repo(git_repository **repo, const char *dir, struct strbuf *err)
-{
-	int r;
-
-	if (dir)
-		r = git_repository_open_ext(repo, dir,
-					    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
-	else
-		r = git_repository_open_ext(repo, ".", 0, NULL);
-	if (r < 0) {
-		const git_error *e = git_error_last();
-
-		strbuf_addf(err, "cannot open the git repository '%s': %s",
-			    dir ? dir : ".", e ? e->message : "unknown error");
-		return -ENOENT;
-	}
-	return 0;
-}
-
 /* "A..B" stays; a single revision R means the one commit R^..R. */
 static void make_range(struct strbuf *out, const char *arg)
 {
@@ -118,14 +100,14 @@ static int build_input(struct review_series *s, git_repository **repo,
 		r = read_mbox(&raw, &nr, o->input, err);
 		if (r < 0)
 			goto out;
-		if (o->tree && open_repo(repo, o->tree, err) < 0) {
+		if (o->tree && tree_open_repo(repo, o->tree, err) < 0) {
 			r = CHECK_USAGE;
 			goto out;
 		}
 	} else {
 		struct strbuf range = STRBUF_INIT;
 
-		r = open_repo(repo, o->tree, err);
+		r = tree_open_repo(repo, o->tree, err);
 		if (r < 0) {
 			r = CHECK_USAGE;
 			goto out;
@@ -191,19 +173,6 @@ out:
 	free(msgs);
 	fromgit_series_release(&fg);
 	return r;
-}
-
-/* The source tree's rule files when running from a build, else the
- * installed ones. */
-static void find_rules_dir(struct strbuf *out)
-{
-	struct stat st;
-
-	strbuf_addstr(out, KREVIEW_SRCDIR "/subsystems");
-	if (stat(out->buf, &st) == 0 && S_ISDIR(st.st_mode))
-		return;
-	strbuf_reset(out);
-	strbuf_addstr(out, KREVIEW_DATADIR "/subsystems");
 }
 
 static int setup_engine(struct llm_engine **engine, struct kreview_config *cfg,
@@ -400,10 +369,7 @@ int cmd_check(int argc, char **argv)
 	ro.prompts = prompts;
 
 	strbuf_reset(&err);
-	if (cfg->review.subsystems)
-		strbuf_addstr(&sdir, cfg->review.subsystems);
-	else
-		find_rules_dir(&sdir);
+	subsys_find_dir(&sdir, cfg->review.subsystems);
 	if (subsys_set_load_dir(&rules, sdir.buf, &err) < 0) {
 		fprintf(stderr, "kreview: cannot load the subsystem rules in '%s':\n%s",
 			sdir.buf, err.buf);

@@ -350,8 +350,7 @@ int finding_parse_answer(struct finding_list *out, const char *json,
 
 /* ---- checking against the code ---- */
 
-/* Collapse whitespace runs to one space and trim; into 'out'. */
-static void squash(struct strbuf *out, const char *s, size_t len)
+void finding_squash(struct strbuf *out, const char *s, size_t len)
 {
 	bool space = false;
 
@@ -379,7 +378,7 @@ static void code_lines(struct strbuf *out, const char *text, size_t len)
 		size_t skip = n && (line[0] == '+' || line[0] == '-' ||
 				    line[0] == ' ');
 
-		squash(out, line + skip, n - skip);
+		finding_squash(out, line + skip, n - skip);
 		strbuf_addch(out, '\n');
 		pos += n + 1;
 	}
@@ -415,7 +414,7 @@ static int evidence_found(const char *evidence, const struct strbuf *hay,
 			l++;
 			n--;
 		}
-		squash(&line, l, n);
+		finding_squash(&line, l, n);
 		if (line.len >= 3 && !ellipsis_line(line.buf)) {
 			checked++;
 			if (!strstr(hay->buf, line.buf)) {

@@ -9,10 +9,10 @@
 #include "kreview/store_series.h"
 #include "kreview/strbuf.h"
 #include "kreview/subsys.h"
+#include "kreview/tree.h"
 
 #include <git2.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 void job_result_init(struct job_result *r)
 {
@@ -111,19 +111,6 @@ static void note(const struct job_opts *o, const char *fmt, ...)
 	va_end(ap);
 	o->note(o->note_ctx, sb.buf);
 	strbuf_release(&sb);
-}
-
-/* The source tree's rule files when running from a build, else the
- * installed ones. */
-static void find_rules_dir(struct strbuf *out)
-{
-	struct stat st;
-
-	strbuf_addstr(out, KREVIEW_SRCDIR "/subsystems");
-	if (stat(out->buf, &st) == 0 && S_ISDIR(st.st_mode))
-		return;
-	strbuf_reset(out);
-	strbuf_addstr(out, KREVIEW_DATADIR "/subsystems");
 }
 
 /*
@@ -334,20 +321,6 @@ fail:
 	return r;
 }
 
-static int open_repo(git_repository **repo, const char *dir,
-		     struct strbuf *err)
-{
-	if (git_repository_open_ext(repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH,
-				    NULL) < 0) {
-		const git_error *e = git_error_last();
-
-		strbuf_addf(err, "cannot open the git repository '%s': %s",
-			    dir, e ? e->message : "unknown error");
-		return -ENOENT;
-	}
-	return 0;
-}
-
 static int make_engine(struct llm_engine **out,
 		       const struct kreview_config *cfg, struct strbuf *err)
 {
@@ -398,7 +371,7 @@ int job_review(struct job_result *out, struct db *db,
 		const char *rev = o->base_rev ? o->base_rev :
 				  out->s.base ? out->s.base : "HEAD";
 
-		r = open_repo(&repo, o->tree, err);
+		r = tree_open_repo(&repo, o->tree, err);
 		if (r < 0) {
 			r = -EINVAL;
 			goto out;
@@ -420,13 +393,9 @@ int job_review(struct job_result *out, struct db *db,
 		}
 		git_object_free(obj);
 	}
-	if (!cfg->review.subsystems)
-		find_rules_dir(&dir);
+	subsys_find_dir(&dir, cfg->review.subsystems);
 	strbuf_reset(&why);
-	if (subsys_set_load_dir(&rules, cfg->review.subsystems ?
-						cfg->review.subsystems :
-						dir.buf,
-				&why) < 0) {
+	if (subsys_set_load_dir(&rules, dir.buf, &why) < 0) {
 		note(o, "cannot load the subsystem rules: %s", why.buf);
 		rules = NULL;
 	}

@@ -885,21 +885,11 @@ static size_t evidence_lines(char ***out, const char *text)
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
 		struct strbuf sb = STRBUF_INIT;
-		bool space = false;
 		size_t i = 0;
 
 		if (n && (p[0] == '+' || p[0] == '-') && !(n > 1 && p[1] == p[0]))
 			i = 1;
-		for (; i < n; i++) {
-			if (isspace((unsigned char)p[i])) {
-				space = sb.len > 0;
-				continue;
-			}
-			if (space)
-				strbuf_addch(&sb, ' ');
-			space = false;
-			strbuf_addch(&sb, p[i]);
-		}
+		finding_squash(&sb, p + i, n - i);
 		if (sb.len >= 3 && strcmp(sb.buf, "...") && strcmp(sb.buf, "[...]")) {
 			*out = xrealloc(*out, st_mult(nr + 1, sizeof(char *)));
 			(*out)[nr++] = strbuf_detach(&sb, NULL);
@@ -927,18 +917,8 @@ static bool patch_touches(const struct review_patch *p, char marker,
 
 		if (n > 1 && l[0] == marker && l[1] != marker) {
 			struct strbuf sb = STRBUF_INIT;
-			bool space = false;
 
-			for (size_t i = 1; i < n; i++) {
-				if (isspace((unsigned char)l[i])) {
-					space = sb.len > 0;
-					continue;
-				}
-				if (space)
-					strbuf_addch(&sb, ' ');
-				space = false;
-				strbuf_addch(&sb, l[i]);
-			}
+			finding_squash(&sb, l + 1, n - 1);
 			for (size_t k = 0; k < nr && !hit; k++)
 				hit = sb.len && !strcmp(sb.buf, lines[k]);
 			strbuf_release(&sb);

@@ -10,6 +10,7 @@
 #include "kreview/series.h"
 #include "kreview/strbuf.h"
 #include "kreview/subsys.h"
+#include "kreview/tree.h"
 
 #include <git2.h>
 
@@ -145,28 +146,8 @@ struct tip_reader {
 static int read_tip_file(void *ctx, const char *path, struct strbuf *out)
 {
 	struct tip_reader *t = ctx;
-	git_tree *tree = NULL;
-	git_tree_entry *e = NULL;
-	git_blob *blob = NULL;
-	int r = -ENOENT;
 
-	if (git_tree_lookup(&tree, t->repo, &t->tree) < 0)
-		return -EIO;
-	if (git_tree_entry_bypath(&e, tree, path) < 0 ||
-	    git_tree_entry_type(e) != GIT_OBJECT_BLOB)
-		goto out;
-	if (git_blob_lookup(&blob, t->repo, git_tree_entry_id(e)) < 0) {
-		r = -EIO;
-		goto out;
-	}
-	strbuf_add(out, git_blob_rawcontent(blob),
-		   (size_t)git_blob_rawsize(blob));
-	r = 0;
-out:
-	git_blob_free(blob);
-	git_tree_entry_free(e);
-	git_tree_free(tree);
-	return r;
+	return tree_read_file(out, t->repo, &t->tree, path, NULL);
 }
 
 int revinput_attach_tree(struct review_series *s, struct git_repository *repo,
@@ -346,25 +327,14 @@ void revinput_attach_rules(struct review_series *s, const struct maint *m,
 int revinput_tree_maintainers(struct maint **out, struct git_repository *repo,
 			      const struct git_oid *tree, struct strbuf *err)
 {
-	git_object *obj = NULL;
-	git_tree *t = NULL;
-	git_tree_entry *e = NULL;
-	git_blob *blob = NULL;
-	int r = -ENOENT;
+	struct strbuf text = STRBUF_INIT;
+	int r;
 
-	if (git_object_lookup(&obj, repo, tree, GIT_OBJECT_ANY) < 0 ||
-	    git_object_peel((git_object **)&t, obj, GIT_OBJECT_TREE) < 0)
-		goto out;
-	if (git_tree_entry_bypath(&e, t, "MAINTAINERS") < 0 ||
-	    git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0)
-		goto out;
-	r = maint_parse(out, git_blob_rawcontent(blob),
-			(size_t)git_blob_rawsize(blob), "MAINTAINERS", NULL,
-			err);
-out:
-	git_blob_free(blob);
-	git_tree_entry_free(e);
-	git_tree_free(t);
-	git_object_free(obj);
+	/* a tree without MAINTAINERS is no error: -ENOENT, nothing said */
+	r = tree_read_file(&text, repo, tree, "MAINTAINERS", NULL);
+	if (r == 0)
+		r = maint_parse(out, text.buf, text.len, "MAINTAINERS", NULL,
+				err);
+	strbuf_release(&text);
 	return r;
 }

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <fnmatch.h>
 #include <git2.h>
+#include <sys/stat.h>
 
 const char *const subsys_stage_names[] = {
 	[SUBSYS_STAGE_INTENT] = "intent",
@@ -1328,4 +1329,20 @@ bool subsys_style_applies(const struct subsys_style_rule *s,
 {
 	return !s->nr_paths ||
 	       subsys_glob_list_match(s->paths, s->nr_paths, path);
+}
+
+void subsys_find_dir(struct strbuf *out, const char *explicit_dir)
+{
+	struct stat st;
+
+	strbuf_reset(out);
+	if (explicit_dir && *explicit_dir) {
+		strbuf_addstr(out, explicit_dir);
+		return;
+	}
+	strbuf_addstr(out, KREVIEW_SRCDIR "/subsystems");
+	if (stat(out->buf, &st) == 0 && S_ISDIR(st.st_mode))
+		return;
+	strbuf_reset(out);
+	strbuf_addstr(out, KREVIEW_DATADIR "/subsystems");
 }

@@ -120,6 +120,13 @@ int finding_check(const struct finding *f, const struct finding_code *code,
 		  struct strbuf *why);
 
 /*
+ * Append 'len' bytes of 's' to 'out' with every run of whitespace made
+ * one space and none at either end: how code lines are compared when
+ * evidence is matched, so indentation and spacing never matter.
+ */
+void finding_squash(struct strbuf *out, const char *s, size_t len);
+
+/*
  * The key identifiers of a finding: C identifiers that its evidence
  * quotes and its title or explanation names, most frequent first,
  * without keywords and kernel commonplaces; at most 'max'.  Each is a

@@ -237,6 +237,14 @@ int subsys_set_add(struct subsys_set *set, struct subsys_file *f,
 int subsys_set_load_dir(struct subsys_set **out, const char *dir,
 			struct strbuf *err);
 
+/*
+ * Put into 'out' (reset first) the rule directory to use: 'explicit_dir'
+ * if not NULL or empty (review.subsystems), else KREVIEW_SRCDIR
+ * "/subsystems" when that exists (running from the build tree), else
+ * KREVIEW_DATADIR "/subsystems".  Like prompt_find_dir().
+ */
+void subsys_find_dir(struct strbuf *out, const char *explicit_dir);
+
 /* Files in the order they were added. */
 size_t subsys_set_count(const struct subsys_set *set);
 const struct subsys_file *subsys_set_at(const struct subsys_set *set,
