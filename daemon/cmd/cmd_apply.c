@@ -4,6 +4,7 @@
  */
 #include "cmd_tree.h"
 #include "kreview/cmd.h"
+#include "kreview/hash.h"
 #include "kreview/log.h"
 #include "kreview/maint.h"
 #include "kreview/strbuf.h"
@@ -15,17 +16,14 @@
 static void keep_prefix(struct strbuf *out, const struct cmd_tree_src *src,
 			const struct tree_series *s)
 {
-	git_oid oid;
-	char hex[13];
+	char hex[HASH_HEX + 1];
 
 	if (src->series_arg) {
 		strbuf_addf(out, "refs/kreview/series/%s", src->series_arg);
 		return;
 	}
-	git_odb_hash(&oid, s->patches[0].msgid, strlen(s->patches[0].msgid),
-		     GIT_OBJECT_BLOB);
-	git_oid_tostr(hex, sizeof(hex), &oid);
-	strbuf_addf(out, "refs/kreview/mbox/%s", hex);
+	hash_git_blob(hex, s->patches[0].msgid, strlen(s->patches[0].msgid));
+	strbuf_addf(out, "refs/kreview/mbox/%.12s", hex);
 }
 
 int cmd_apply(int argc, char **argv)

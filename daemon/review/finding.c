@@ -1,11 +1,11 @@
 /* The finding record, validated in code: see finding.h. */
 #include "kreview/finding.h"
+#include "kreview/hash.h"
 #include "kreview/diff.h"
 #include "kreview/llm_json.h"
 #include "kreview/strbuf.h"
 
 #include <ctype.h>
-#include <git2.h>
 #include <json-c/json.h>
 #include <math.h>
 
@@ -626,7 +626,6 @@ void finding_fingerprint(char out[FINDING_FPR_HEX + 1],
 	struct strbuf key = STRBUF_INIT;
 	char **ids = NULL;
 	size_t nr = 0;
-	git_oid oid;
 
 	finding_identifiers(&ids, &nr, f, 3);
 	if (nr)
@@ -639,7 +638,6 @@ void finding_fingerprint(char out[FINDING_FPR_HEX + 1],
 		free(ids[i]);
 	}
 	free(ids);
-	git_odb_hash(&oid, key.buf, key.len, GIT_OBJECT_BLOB);
-	git_oid_tostr(out, FINDING_FPR_HEX + 1, &oid);
+	hash_git_blob(out, key.buf, key.len);
 	strbuf_release(&key);
 }

@@ -9,6 +9,7 @@
  * used from several threads.
  */
 #include "kreview/prompt.h"
+#include "kreview/hash.h"
 
 #include "kreview/config.h"
 #include "kreview/yamlnode.h"
@@ -18,7 +19,6 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
-#include <git2.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -907,7 +907,7 @@ struct prompt_set {
 	size_t nr;
 	const struct prompt *roles[PROMPT_KIND_MAX];
 	const struct prompt *stages[PROMPT_STAGE_MAX];
-	char hash[GIT_OID_HEXSZ + 1];
+	char hash[HASH_HEX + 1];
 };
 
 static int cmp_str(const void *a, const void *b)
@@ -978,11 +978,9 @@ static int list_dir(char ***names_out, size_t *nr_out, const char *dir,
 static void set_hash(struct prompt_set *set)
 {
 	struct strbuf sb = STRBUF_INIT;
-	git_oid oid;
 
 	prompt_set_canonical(&sb, set);
-	git_odb_hash(&oid, sb.buf, sb.len, GIT_OBJECT_BLOB);
-	git_oid_tostr(set->hash, sizeof(set->hash), &oid);
+	hash_git_blob(set->hash, sb.buf, sb.len);
 	strbuf_release(&sb);
 }
 

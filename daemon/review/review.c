@@ -1,5 +1,6 @@
 /* The review pipeline: see review.h. */
 #include "kreview/review.h"
+#include "kreview/hash.h"
 #include "kreview/db.h"
 #include "kreview/llm_json.h"
 #include "kreview/revtools.h"
@@ -64,7 +65,6 @@ static void compute_patch_id(char out[41], const char *diff, size_t len)
 {
 	struct strbuf norm = STRBUF_INIT;
 	size_t pos = 0;
-	git_oid oid;
 
 	while (pos < len) {
 		const char *line = diff + pos;
@@ -79,8 +79,7 @@ static void compute_patch_id(char out[41], const char *diff, size_t len)
 		}
 		pos += n + 1;
 	}
-	git_odb_hash(&oid, norm.buf, norm.len, GIT_OBJECT_BLOB);
-	git_oid_tostr(out, 41, &oid);
+	hash_git_blob(out, norm.buf, norm.len);
 	strbuf_release(&norm);
 }
 
@@ -245,13 +244,11 @@ static void derived_token(char token[PROMPT_FENCE_TOKEN_LEN + 1],
 {
 	struct strbuf key = STRBUF_INIT;
 	char hex[41];
-	git_oid oid;
 
 	strbuf_addf(&key, "kreview-fence-v1\n%s\n%d\n", secret, attempt);
 	for (size_t i = 0; i < s->nr; i++)
 		strbuf_addf(&key, "%s\n", s->patches[i].patch_id);
-	git_odb_hash(&oid, key.buf, key.len, GIT_OBJECT_BLOB);
-	git_oid_tostr(hex, sizeof(hex), &oid);
+	hash_git_blob(hex, key.buf, key.len);
 	memcpy(token, hex, PROMPT_FENCE_TOKEN_LEN);
 	token[PROMPT_FENCE_TOKEN_LEN] = '\0';
 	strbuf_release(&key);
@@ -337,7 +334,6 @@ static int cache_key(char out[41], struct llm_engine *e, const char *endpoint,
 	const struct llm_endpoint *ep = llm_engine_endpoint(e, endpoint);
 	struct llm_http h;
 	struct strbuf err = STRBUF_INIT, key = STRBUF_INIT;
-	git_oid oid;
 	int r;
 
 	if (!ep)
@@ -350,8 +346,7 @@ static int cache_key(char out[41], struct llm_engine *e, const char *endpoint,
 		strbuf_addbuf(&key, &h.body);
 		if (extra)
 			strbuf_addf(&key, "\n%s", extra);
-		git_odb_hash(&oid, key.buf, key.len, GIT_OBJECT_BLOB);
-		git_oid_tostr(out, 41, &oid);
+		hash_git_blob(out, key.buf, key.len);
 	}
 	llm_http_release(&h);
 	strbuf_release(&err);

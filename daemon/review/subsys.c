@@ -9,12 +9,12 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "kreview/subsys.h"
+#include "kreview/hash.h"
 #include "kreview/yamlnode.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <fnmatch.h>
-#include <git2.h>
 #include <sys/stat.h>
 
 const char *const subsys_stage_names[] = {
@@ -1056,7 +1056,6 @@ void subsys_set_hash(char out[41], const struct subsys_set *set)
 {
 	const struct subsys_file **v = NULL;
 	struct strbuf sb = STRBUF_INIT;
-	git_oid oid;
 
 	strbuf_addstr(&sb, "kreview-subsys 1\n");
 	if (set->nr) {
@@ -1068,9 +1067,7 @@ void subsys_set_hash(char out[41], const struct subsys_set *set)
 	}
 	for (size_t i = 0; i < set->nr; i++)
 		ser_file(&sb, v[i]);
-	if (git_odb_hash(&oid, sb.buf, sb.len, GIT_OBJECT_BLOB) < 0)
-		BUG("git_odb_hash failed");
-	git_oid_tostr(out, 41, &oid);
+	hash_git_blob(out, sb.buf, sb.len);
 	free(v);
 	strbuf_release(&sb);
 }

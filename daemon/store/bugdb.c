@@ -1,5 +1,6 @@
 /* Per-subsystem bug databases: see bugdb.h and reference/bug-db.md. */
 #include "kreview/bugdb.h"
+#include "kreview/hash.h"
 #include "kreview/aggregate.h"
 #include "kreview/maint.h"
 #include "kreview/review.h"
@@ -1175,12 +1176,10 @@ static void make_id(struct strbuf *out, const struct bugdb *db,
 {
 	struct strbuf key = STRBUF_INIT;
 	char buf[GIT_OID_HEXSZ + 1];
-	git_oid oid;
 
 	strbuf_addf(&key, "kreview-bug-v1\n%s\n%s\n%d\n", db->section,
 		    signature, seq);
-	git_odb_hash(&oid, key.buf, key.len, GIT_OBJECT_BLOB);
-	git_oid_tostr(buf, sizeof(buf), &oid);
+	hash_git_blob(buf, key.buf, key.len);
 	strbuf_addf(out, "%s-%.*s", db->prefix, (int)hex, buf);
 	strbuf_release(&key);
 }
