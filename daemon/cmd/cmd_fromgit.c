@@ -43,7 +43,7 @@ static int store_all(size_t *added, size_t *conflicts, struct db *db,
 		strbuf_reset(&where);
 		strbuf_addf(&where, "git %s: commit %s", range, p->commit);
 		r = store_add_message(&res, db, &m, false, p->raw, p->len,
-				      where.buf, &err);
+				      NULL, where.buf, &err);
 		msg_release(&m);
 		if (r < 0) {
 			db_rollback(db);

@@ -2,6 +2,7 @@
 #include "kreview/cmd.h"
 #include "kreview/config.h"
 #include "kreview/db.h"
+#include "kreview/store.h"
 #include "kreview/strbuf.h"
 
 #include <getopt.h>
@@ -281,17 +282,20 @@ static int series_show(struct db *db, const char *arg,
 				printf("  [%d/%d] MISSING\n", i + 1, total);
 			continue;
 		}
-		m = db_prepare(db, "SELECT subject, raw FROM message WHERE msgid = ?");
-		db_bind_text(m, 1, slots[i]);
-		if (db_step(db, m, NULL) > 0) {
-			if (o->mbox)
-				write_mbox_message(stdout, sqlite3_column_blob(m, 1),
-						   (size_t)sqlite3_column_bytes(m, 1));
-			else
-				printf("  [%d/%d] %s\n         <%s>\n", i + 1,
-				       total, sqlite3_column_text(m, 0),
-				       slots[i]);
+		if (o->mbox) {
+			struct strbuf raw = STRBUF_INIT;
+
+			if (store_message_raw(&raw, NULL, db, slots[i], false,
+					      NULL) > 0)
+				write_mbox_message(stdout, raw.buf, raw.len);
+			strbuf_release(&raw);
+			continue;
 		}
+		m = db_prepare(db, "SELECT subject FROM message WHERE msgid = ?");
+		db_bind_text(m, 1, slots[i]);
+		if (db_step(db, m, NULL) > 0)
+			printf("  [%d/%d] %s\n         <%s>\n", i + 1, total,
+			       sqlite3_column_text(m, 0), slots[i]);
 		db_done(m);
 	}
 	if (o->mbox && missing) {

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <gmime/gmime.h>
+#include <strings.h>
 
 void msg_init(struct msg *m)
 {
@@ -341,6 +342,69 @@ fallback:
 	m->author = xstrdup(m->sender);
 }
 
+/* Header fields msg_parse() reads, besides MIME-* and Content-*. */
+static const char *const kept_fields[] = {
+	"Message-ID", "From", "X-Original-From", "Date", "Subject",
+	"References", "In-Reply-To", "To", "Cc", "List-Id", "X-Patchwork-Bot",
+};
+
+static bool kept_field(const char *name, size_t n)
+{
+	if ((n > 5 && !strncasecmp(name, "MIME-", 5)) ||
+	    (n > 8 && !strncasecmp(name, "Content-", 8)))
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(kept_fields); i++)
+		if (strlen(kept_fields[i]) == n &&
+		    !strncasecmp(name, kept_fields[i], n))
+			return true;
+	return false;
+}
+
+/*
+ * Copy 'raw' to 'out' without the top-level header fields msg_parse()
+ * never reads, dropping each with its continuation lines.  Only a
+ * header made of well-formed "Name: value" fields up to its empty line
+ * is filtered; for anything else (a line that is no field, no end of
+ * header) false is returned with 'out' empty, and the caller hands
+ * GMime the message as it is.
+ */
+static bool filter_header(struct strbuf *out, const char *raw, size_t len)
+{
+	const char *p = raw, *end = raw + len;
+	bool keep = false;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *next = eol ? eol + 1 : end;
+		const char *colon;
+
+		if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
+			/* the empty line ending the header */
+			strbuf_add(out, p, (size_t)(end - p));
+			return true;
+		}
+		if ((*p == ' ' || *p == '\t') && p != raw) {
+			if (keep)
+				strbuf_add(out, p, (size_t)(next - p));
+			p = next;
+			continue;
+		}
+		colon = memchr(p, ':', (size_t)(next - p));
+		if (!colon || colon == p)
+			break;
+		for (const char *c = p; c < colon; c++)
+			if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 127)
+				goto out;
+		keep = kept_field(p, (size_t)(colon - p));
+		if (keep)
+			strbuf_add(out, p, (size_t)(next - p));
+		p = next;
+	}
+out:
+	strbuf_reset(out);
+	return false;
+}
+
 static bool has_header_end(const char *raw, size_t len)
 {
 	for (size_t i = 0; i + 1 < len; i++) {
@@ -355,6 +419,12 @@ static bool has_header_end(const char *raw, size_t len)
 
 int msg_parse(struct msg *out, const char *raw, size_t len,
 	      struct strbuf *warn)
+{
+	return msg_parse_flags(out, raw, len, warn, 0);
+}
+
+int msg_parse_flags(struct msg *out, const char *raw, size_t len,
+		    struct strbuf *warn, unsigned int flags)
 {
 	static const char *fallback[] = { "UTF-8", "windows-1252", NULL };
 	GMimeParserOptions *opts = NULL;
@@ -383,7 +453,10 @@ int msg_parse(struct msg *out, const char *raw, size_t len,
 	g_mime_parser_options_set_parameter_compliance_mode(
 		opts, GMIME_RFC_COMPLIANCE_LOOSE);
 	g_mime_parser_options_set_fallback_charsets(opts, fallback);
-	if (!has_header_end(raw, len)) {
+	if (!(flags & MSG_PARSE_ALL_HEADERS) &&
+	    filter_header(&copy, raw, len)) {
+		stream = g_mime_stream_mem_new_with_buffer(copy.buf, copy.len);
+	} else if (!has_header_end(raw, len)) {
 		/* cut inside its header: parse what is there */
 		strbuf_add(&copy, raw, len);
 		strbuf_addstr(&copy, "\n\n");

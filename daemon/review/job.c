@@ -7,6 +7,7 @@
 #include "kreview/prompt.h"
 #include "kreview/revinput.h"
 #include "kreview/store_series.h"
+#include "kreview/store.h"
 #include "kreview/strbuf.h"
 #include "kreview/subsys.h"
 #include "kreview/tree.h"
@@ -156,10 +157,10 @@ static int load_partial(struct raw_series *r, struct db *db, int64_t series,
 		return ret < 0 ? ret : -ENOENT;
 	}
 	st = db_prepare(db,
-			"SELECT 0, m.raw FROM series s JOIN message m"
+			"SELECT 0, m.msgid FROM series s JOIN message m"
 			" ON m.msgid = s.cover_msgid WHERE s.id = ?1"
 			" AND m.deleted = 0"
-			" UNION ALL SELECT p.idx, m.raw FROM series_patch p"
+			" UNION ALL SELECT p.idx, m.msgid FROM series_patch p"
 			" JOIN message m ON m.msgid = p.msgid"
 			" WHERE p.series_id = ?1 AND m.deleted = 0 ORDER BY 1");
 	db_bind_int64(st, 1, series);
@@ -173,10 +174,11 @@ static int load_partial(struct raw_series *r, struct db *db, int64_t series,
 			next = idx + 1;
 		ALLOC_GROW(r->raw, r->nr_raw + 1, alloc);
 		strbuf_init(&r->raw[r->nr_raw], 0);
-		strbuf_add(&r->raw[r->nr_raw],
-			   sqlite3_column_blob(st, 1),
-			   (size_t)sqlite3_column_bytes(st, 1));
-		r->nr_raw++;
+		ret = store_message_raw(&r->raw[r->nr_raw++], NULL, db,
+					(const char *)sqlite3_column_text(st, 1),
+					true, err);
+		if (ret < 0)
+			break;
 	}
 	db_done(st);
 	if (ret < 0)

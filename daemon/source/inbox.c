@@ -99,6 +99,7 @@ static int inbox_next(struct source *s, struct source_msg *out,
 	out->data = git_blob_rawcontent(ib->blob);
 	out->len = (size_t)git_blob_rawsize(ib->blob);
 	out->deleted = deleted;
+	git_oid_tostr(out->oid, sizeof(out->oid), git_tree_entry_id(te));
 	ret = 1;
 out:
 	git_tree_free(tree);

@@ -47,6 +47,7 @@ struct item {
 	size_t len;
 	char *where;
 	bool deleted;
+	char oid[41];		/* git blob id from the source, or "" */
 	char *cursor;		/* source cursor after this item, or NULL */
 	int parse_r;		/* msg_parse() result */
 	struct msg m;
@@ -180,6 +181,7 @@ static void *reader(void *data)
 			it.len = sm.len;
 			it.where = xstrdup(sm.where);
 			it.deleted = sm.deleted;
+			memcpy(it.oid, sm.oid, sizeof(it.oid));
 		}
 		/* per-message errors: the source goes on */
 		if (it.status == 1 || it.status == -E2BIG ||
@@ -252,7 +254,8 @@ static int store_item(struct ingest_stats *st, struct db *db,
 	}
 	bot = msg_is_bot(m) || config_is_bot_sender(cfg, m->sender_addr) ||
 	      is_own(cfg, m);
-	r = store_add_message(&res, db, m, bot, it->raw, it->len, it->where,
+	r = store_add_message(&res, db, m, bot, it->raw, it->len, it->oid[0] ? it->oid : NULL,
+			      it->where,
 			      err);
 	if (r < 0)
 		goto out;

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* memfd_create */
 #include "kreview/outbox.h"
 #include "kreview/db.h"
+#include "kreview/store.h"
 #include "kreview/strbuf.h"
 
 #include <ctype.h>
@@ -1466,25 +1467,16 @@ out:
 int outbox_load_target(struct reply_target *out, struct db *db,
 		       const char *msgid, struct strbuf *err)
 {
-	sqlite3_stmt *st;
-	int r;
+	struct strbuf raw = STRBUF_INIT;
+	int64_t ingested_ms = 0;
+	int r = store_message_raw(&raw, &ingested_ms, db, msgid, false, err);
 
-	st = db_prepare(db, "SELECT raw, ingested_ms FROM message WHERE "
-			    "msgid = ?1");
-	db_bind_text(st, 1, msgid);
-	r = db_step(db, st, err);
 	if (r > 0) {
-		const void *raw = sqlite3_column_blob(st, 0);
-		size_t n = (size_t)sqlite3_column_bytes(st, 0);
-		char *copy = xmemdupz(raw ? raw : "", n);
-
-		r = reply_target_parse(out, copy, n,
-				       sqlite3_column_int64(st, 1), err);
-		free(copy);
+		r = reply_target_parse(out, raw.buf, raw.len, ingested_ms, err);
 	} else if (r == 0) {
 		strbuf_addf(err, "message <%s> is not stored", msgid);
 		r = -ENOENT;
 	}
-	db_done(st);
+	strbuf_release(&raw);
 	return r;
 }

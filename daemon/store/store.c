@@ -123,7 +123,8 @@ static void join_tags(struct strbuf *sb, const struct subject *s)
 
 int store_add_message(enum store_add_result *out, struct db *db,
 		      const struct msg *m, bool is_bot, const char *raw,
-		      size_t len, const char *where, struct strbuf *err)
+		      size_t len, const char *oid, const char *where,
+		      struct strbuf *err)
 {
 	char hex[HASH_HEX + 1];
 	struct strbuf tags = STRBUF_INIT, norm = STRBUF_INIT;
@@ -132,7 +133,10 @@ int store_add_message(enum store_add_result *out, struct db *db,
 	sqlite3_stmt *st;
 	int r;
 
-	hash_git_blob(hex, raw, len);
+	if (oid && strlen(oid) == HASH_HEX)
+		memcpy(hex, oid, sizeof(hex));
+	else
+		hash_git_blob(hex, raw, len);
 	st = db_prepare(db, "SELECT blob_oid FROM message WHERE msgid = ?");
 	db_bind_text(st, 1, m->msgid);
 	r = db_step(db, st, err);
@@ -168,19 +172,18 @@ int store_add_message(enum store_add_result *out, struct db *db,
 	subject_normalise_title(&norm, m->subj.title);
 	st = db_prepare(
 		db,
-		"INSERT INTO message(msgid, msgid_synthetic, blob_oid, raw,"
+		"INSERT INTO message(msgid, msgid_synthetic, blob_oid,"
 		" sender, sender_addr, author, date_ms, subject, title,"
 		" norm_title, in_reply_to, list_id, is_reply, is_bot, has_diff,"
 		" has_diffstat, has_trailers, revision, revision_explicit,"
 		" counter, expected, counter_explicit, flag_patch, flag_rfc,"
 		" flag_resend, tags, change_id, base_commit, thread_id,"
-		" source_pos, ingested_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+		" source_pos, ingested_ms) VALUES (?1, ?2, ?3, ?5, ?6, ?7,"
 		" ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
 		" ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, 0, ?30, ?31)");
 	db_bind_text(st, 1, m->msgid);
 	db_bind_int64(st, 2, m->msgid_synthetic);
 	db_bind_text(st, 3, hex);
-	db_bind_blob(st, 4, raw, len);
 	db_bind_text(st, 5, m->sender);
 	db_bind_text(st, 6, m->sender_addr);
 	db_bind_text(st, 7, m->author);
@@ -216,6 +219,14 @@ int store_add_message(enum store_add_result *out, struct db *db,
 	if (r < 0)
 		return r;
 	id = sqlite3_last_insert_rowid(db_handle(db));
+	st = db_prepare(db, "INSERT INTO message_raw(message_id, raw)"
+			    " VALUES (?, ?)");
+	db_bind_int64(st, 1, id);
+	db_bind_blob(st, 2, raw, len);
+	r = db_step(db, st, err);
+	db_done(st);
+	if (r < 0)
+		return r;
 
 	for (size_t i = 0; i < m->refs_nr; i++) {
 		st = db_prepare(db,
@@ -255,6 +266,29 @@ int store_add_message(enum store_add_result *out, struct db *db,
 out:
 	free(threads);
 	return r < 0 ? r : 0;
+}
+
+int store_message_raw(struct strbuf *out, int64_t *ingested_ms,
+		      struct db *db, const char *msgid, bool live_only,
+		      struct strbuf *err)
+{
+	sqlite3_stmt *st = db_prepare(
+		db, "SELECT r.raw, m.ingested_ms FROM message m"
+		    " JOIN message_raw r ON r.message_id = m.id"
+		    " WHERE m.msgid = ?1 AND (?2 = 0 OR m.deleted = 0)");
+	int r;
+
+	db_bind_text(st, 1, msgid);
+	db_bind_int64(st, 2, live_only);
+	r = db_step(db, st, err);
+	if (r > 0) {
+		strbuf_add(out, sqlite3_column_blob(st, 0),
+			   (size_t)sqlite3_column_bytes(st, 0));
+		if (ingested_ms)
+			*ingested_ms = sqlite3_column_int64(st, 1);
+	}
+	db_done(st);
+	return r;
 }
 
 int store_delete_message(struct db *db, const char *msgid, struct strbuf *err)

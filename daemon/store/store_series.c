@@ -1,6 +1,7 @@
 /* Reading series revisions back from the database: store_series.h. */
 #include "kreview/store_series.h"
 #include "kreview/db.h"
+#include "kreview/store.h"
 #include "kreview/strbuf.h"
 
 static void series_msg_release(struct store_series_msg *m)
@@ -27,18 +28,15 @@ void store_series_release(struct store_series *s)
 static int load_raw(struct store_series_msg *out, struct db *db,
 		    const char *msgid, struct strbuf *err)
 {
-	sqlite3_stmt *st = db_prepare(
-		db, "SELECT raw FROM message WHERE msgid = ? AND deleted = 0");
-	int r;
+	struct strbuf raw = STRBUF_INIT;
+	int r = store_message_raw(&raw, NULL, db, msgid, true, err);
 
-	db_bind_text(st, 1, msgid);
-	r = db_step(db, st, err);
 	if (r > 0) {
-		out->len = (size_t)sqlite3_column_bytes(st, 0);
-		out->raw = xmemdupz(sqlite3_column_blob(st, 0), out->len);
+		out->len = raw.len;
+		out->raw = strbuf_detach(&raw, NULL);
 		out->msgid = xstrdup(msgid);
 	}
-	db_done(st);
+	strbuf_release(&raw);
 	return r;
 }
 

@@ -68,6 +68,8 @@ struct source_msg {
 	size_t len;
 	const char *where;    /* position for messages, borrowed */
 	bool deleted;	      /* public-inbox "d": this message was removed */
+	char oid[41];	      /* git blob id (hex) of the bytes if the source
+				 knows it (public-inbox), else "" */
 };
 
 /*

@@ -25,12 +25,25 @@ enum store_add_result {
 };
 
 /*
- * Store one parsed message with its raw bytes.  'where' is the source
- * position kept for diagnostics.  -EIO with the reason in 'err'.
+ * Store one parsed message with its raw bytes.  'oid' is the git blob
+ * id of the bytes (hex) when the source already knows it (public-inbox),
+ * NULL to compute it here.  'where' is the source position kept for
+ * diagnostics.  -EIO with the reason in 'err'.
  */
 int store_add_message(enum store_add_result *out, struct db *db,
 		      const struct msg *m, bool is_bot, const char *raw,
-		      size_t len, const char *where, struct strbuf *err);
+		      size_t len, const char *oid, const char *where,
+		      struct strbuf *err);
+
+/*
+ * Append the raw bytes of the stored message 'msgid' to 'out'; when
+ * 'ingested_ms' is not NULL, also say when it was stored.  With
+ * 'live_only' a message deleted from its archive counts as not stored.
+ * 1 found, 0 not stored, -EIO with the reason in 'err'.
+ */
+int store_message_raw(struct strbuf *out, int64_t *ingested_ms,
+		      struct db *db, const char *msgid, bool live_only,
+		      struct strbuf *err);
 
 /* Mark the message with this id deleted (public-inbox "d"); 0 if unknown. */
 int store_delete_message(struct db *db, const char *msgid, struct strbuf *err);

@@ -5,7 +5,8 @@
  * 'body_len' bytes, a UTF-8 subject, References without duplicates or
  * the message's own id, a lowercase sender address.  The subject is
  * then parsed again with subject_parse(), as ingestion does, and so is
- * the raw input taken as a subject line.
+ * the raw input taken as a subject line.  Parsing with every header
+ * field (MSG_PARSE_ALL_HEADERS) must give the same message.
  */
 #include "kreview/common.h"
 #include "kreview/msg.h"
@@ -51,6 +52,39 @@ static void check(const struct msg *m)
 		    m->subj.revision);
 }
 
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* The header filter msg_parse() applies must change nothing. */
+static void check_unfiltered(const struct msg *a, const uint8_t *data,
+			     size_t size, int r)
+{
+	struct msg b;
+	int r2;
+
+	msg_init(&b);
+	r2 = msg_parse_flags(&b, (const char *)data, size, NULL,
+			     MSG_PARSE_ALL_HEADERS);
+	if (r2 != r)
+		BUG("%d with all header fields, %d without", r2, r);
+	if (r == 0 &&
+	    (!same(a->msgid, b.msgid) || !same(a->sender, b.sender) ||
+	     !same(a->author, b.author) || !same(a->subject, b.subject) ||
+	     !same(a->in_reply_to, b.in_reply_to) || !same(a->to, b.to) ||
+	     !same(a->cc, b.cc) || !same(a->list_id, b.list_id) ||
+	     !same(a->body, b.body) || a->refs_nr != b.refs_nr ||
+	     a->has_date != b.has_date || a->date_ms != b.date_ms ||
+	     a->patchwork_bot != b.patchwork_bot ||
+	     a->body_from_attachment != b.body_from_attachment))
+		BUG("the header filter changed the parse of a message");
+	for (size_t i = 0; r == 0 && i < a->refs_nr; i++)
+		if (!same(a->refs[i], b.refs[i]))
+			BUG("the header filter changed reference %zu", i);
+	msg_release(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -69,6 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	msg_init(&m);
 	r = msg_parse(&m, (const char *)data, size, &warn);
+	check_unfiltered(&m, data, size, r);
 	if (r == 0) {
 		check(&m);
 		(void)msg_is_bot(&m);

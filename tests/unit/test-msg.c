@@ -472,6 +472,55 @@ struct slice_counts {
 	size_t dated, attachments, covers, bots;
 };
 
+static void assert_same_str(const char *a, const char *b, const char *what,
+			    size_t n)
+{
+	if ((a == NULL) != (b == NULL) || (a && strcmp(a, b)))
+		fail_msg("message %zu: %s differs with all header fields: "
+			 "'%s' vs '%s'", n, what, a ? a : "(null)",
+			 b ? b : "(null)");
+}
+
+/* The header filter of msg_parse() must not change any result. */
+static void assert_same_parse(const struct msg *a, struct strbuf *raw,
+			      const struct strbuf *warn, size_t n)
+{
+	struct strbuf warn2 = STRBUF_INIT;
+	struct msg b;
+
+	msg_init(&b);
+	assert_int_equal(msg_parse_flags(&b, raw->buf, raw->len, &warn2,
+					 MSG_PARSE_ALL_HEADERS), 0);
+	assert_same_str(a->msgid, b.msgid, "Message-ID", n);
+	assert_same_str(a->sender, b.sender, "sender", n);
+	assert_same_str(a->sender_name, b.sender_name, "sender name", n);
+	assert_same_str(a->sender_addr, b.sender_addr, "sender address", n);
+	assert_same_str(a->author, b.author, "author", n);
+	assert_same_str(a->subject, b.subject, "subject", n);
+	assert_same_str(a->in_reply_to, b.in_reply_to, "In-Reply-To", n);
+	assert_same_str(a->to, b.to, "To", n);
+	assert_same_str(a->cc, b.cc, "Cc", n);
+	assert_same_str(a->list_id, b.list_id, "List-Id", n);
+	assert_same_str(a->body, b.body, "body", n);
+	assert_same_str(a->change_id, b.change_id, "change-id", n);
+	assert_same_str(a->base_commit, b.base_commit, "base-commit", n);
+	assert_same_str(warn->buf, warn2.buf, "warnings", n);
+	assert_int_equal(a->refs_nr, b.refs_nr);
+	for (size_t i = 0; i < a->refs_nr; i++)
+		assert_same_str(a->refs[i], b.refs[i], "References", n);
+	assert_int_equal(a->msgid_synthetic, b.msgid_synthetic);
+	assert_int_equal(a->has_date, b.has_date);
+	assert_int_equal(a->date_ms, b.date_ms);
+	assert_int_equal(a->body_len, b.body_len);
+	assert_int_equal(a->patchwork_bot, b.patchwork_bot);
+	assert_int_equal(a->body_from_attachment, b.body_from_attachment);
+	assert_int_equal(a->has_diff, b.has_diff);
+	assert_int_equal(a->has_diffstat, b.has_diffstat);
+	assert_int_equal(a->has_trailers, b.has_trailers);
+	msg_release(&b);
+	strbuf_release(&warn2);
+}
+
 static void parse_one(struct slice_counts *c, struct strbuf *raw)
 {
 	struct strbuf warn = STRBUF_INIT;
@@ -483,6 +532,7 @@ static void parse_one(struct slice_counts *c, struct strbuf *raw)
 	r = msg_parse(&m, raw->buf, raw->len, &warn);
 	if (r < 0)
 		fail_msg("message %zu: msg_parse = %d", c->msgs, r);
+	assert_same_parse(&m, raw, &warn, c->msgs);
 	assert_true(g_utf8_validate(m.body, (gssize)m.body_len, NULL));
 	assert_true(g_utf8_validate(m.subject, -1, NULL));
 	if (m.msgid && *m.msgid && !m.msgid_synthetic)

@@ -61,12 +61,12 @@ static void message(struct db *db, const char *msgid, bool bot,
 	struct strbuf sql = STRBUF_INIT;
 
 	strbuf_addf(&sql,
-		    "INSERT INTO message(msgid, blob_oid, raw, subject, title,"
+		    "INSERT INTO message(msgid, blob_oid, subject, title,"
 		    " norm_title, is_reply, is_bot, has_diff, has_diffstat,"
 		    " has_trailers, revision, revision_explicit, counter,"
 		    " expected, counter_explicit, flag_patch, flag_rfc,"
 		    " flag_resend, thread_id, ingested_ms) VALUES ('%s', 'x',"
-		    " x'00', 's', 't', 't', 0, %d, 1, 0, 0, 1, 0, 1, 1, 0, 1,"
+		    " 's', 't', 't', 0, %d, 1, 0, 0, 1, 0, 1, 1, 0, 1,"
 		    " 0, 0, 1, 0)",
 		    msgid, bot);
 	exec(db, sql.buf);

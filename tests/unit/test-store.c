@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include "kreview/db.h"
+#include "kreview/migrations.h"
 #include "kreview/msg.h"
 #include "kreview/store.h"
 
@@ -93,7 +94,7 @@ static enum store_add_result add(struct db *db, const struct strbuf *raw)
 		fail_msg("msg_parse: %d", r);
 	assert_int_equal(db_begin(db, &err), 0);
 	r = store_add_message(&res, db, &m, msg_is_bot(&m), raw->buf,
-			      raw->len, "test", &err);
+			      raw->len, NULL, "test", &err);
 	if (r < 0)
 		fail_msg("store_add_message: %d %s", r, err.buf);
 	assert_int_equal(db_commit(db, &err), 0);
@@ -292,7 +293,9 @@ static void test_duplicate_and_conflict(void **state)
 			 1);
 	/* the first copy is kept, byte for byte */
 	assert_int_equal(sqlite3_prepare_v2(db_handle(f->db),
-					    "SELECT raw, subject FROM message"
+					    "SELECT r.raw, m.subject FROM message m"
+					    " JOIN message_raw r"
+					    " ON r.message_id = m.id"
 					    " WHERE msgid = 'dup@x'",
 					    -1, &st, NULL),
 			 SQLITE_OK);
@@ -568,12 +571,72 @@ static void test_cursors(void **state)
 	strbuf_release(&err);
 }
 
+/* Migration 5 moves raw bytes out of the message rows, losing none. */
+static void test_migrate_raw(void **state)
+{
+	static const char raw[] = "Message-ID: <old@x>\nSubject: old\n\nbody\n";
+	struct strbuf path = STRBUF_INIT, err = STRBUF_INIT, out = STRBUF_INIT;
+	char *dir = test_mkdtemp();
+	struct db *db = NULL;
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	int64_t when = 0;
+
+	(void)state;
+	strbuf_addf(&path, "%s/old.db", dir);
+	assert_int_equal(sqlite3_open(path.buf, &h), SQLITE_OK);
+	for (size_t i = 0; i < db_migrations_nr; i++)
+		if (db_migrations[i].version <= 4)
+			assert_int_equal(sqlite3_exec(h, db_migrations[i].sql,
+						      NULL, NULL, NULL),
+					 SQLITE_OK);
+	assert_int_equal(
+		sqlite3_prepare_v2(
+			h,
+			"INSERT INTO message(msgid, blob_oid, raw, subject, title,"
+			" norm_title, is_reply, is_bot, has_diff, has_diffstat,"
+			" has_trailers, revision, revision_explicit, counter,"
+			" expected, counter_explicit, flag_patch, flag_rfc,"
+			" flag_resend, thread_id, ingested_ms) VALUES ('old@x',"
+			" 'x', ?, 'old', 'old', 'old', 0, 0, 0, 0, 0, 1, 0, 1, 1,"
+			" 0, 0, 0, 0, 1, 42)",
+			-1, &st, NULL),
+		SQLITE_OK);
+	sqlite3_bind_blob(st, 1, raw, sizeof(raw) - 1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_exec(h, "PRAGMA user_version = 4;"
+					 "PRAGMA application_id = 1263695479",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(h);
+
+	if (db_open(&db, path.buf, &err) < 0)
+		fail_msg("db_open: %s", err.buf);
+	assert_true(db_schema_version(db) >= 5);
+	assert_int_equal(store_message_raw(&out, &when, db, "old@x", true,
+					   &err),
+			 1);
+	assert_string_equal(out.buf, raw);
+	assert_int_equal(when, 42);
+	assert_int_equal(store_message_raw(&out, NULL, db, "none@x", true,
+					   &err),
+			 0);
+	db_close(db);
+	test_rmtree(dir);
+	free(dir);
+	strbuf_release(&path);
+	strbuf_release(&err);
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open),
 		cmocka_unit_test(test_open_foreign),
 		cmocka_unit_test(test_open_foreign_unversioned),
+		cmocka_unit_test(test_migrate_raw),
 		cmocka_unit_test_setup_teardown(test_duplicate_and_conflict,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thread_merging, setup,

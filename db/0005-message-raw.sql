@@ -1,0 +1,12 @@
+-- Raw message bytes move to their own table.  In the message row the
+-- blob sat before most columns, so reading any later column (thread_id,
+-- subject, ...) walked the blob's overflow pages, and every UPDATE of
+-- the row (thread_id is set right after each insert, and again when
+-- threads merge) rewrote the whole blob.  Rows are now small and the
+-- blob is written once.
+CREATE TABLE message_raw (
+	message_id INTEGER PRIMARY KEY REFERENCES message(id) ON DELETE CASCADE,
+	raw BLOB NOT NULL                  -- the message as received
+) STRICT;
+INSERT INTO message_raw(message_id, raw) SELECT id, raw FROM message;
+ALTER TABLE message DROP COLUMN raw;
