@@ -3,10 +3,11 @@
 -- subject, ...) walked the blob's overflow pages, and every UPDATE of
 -- the row (thread_id is set right after each insert, and again when
 -- threads merge) rewrote the whole blob.  Rows are now small and the
--- blob is written once.
+-- blob is written once, zstd-compressed when that is smaller.
 CREATE TABLE message_raw (
 	message_id INTEGER PRIMARY KEY REFERENCES message(id) ON DELETE CASCADE,
-	raw BLOB NOT NULL                  -- the message as received
+	codec INTEGER NOT NULL DEFAULT 0,  -- 0: as received, 1: zstd frame
+	raw BLOB NOT NULL                  -- the message (see codec)
 ) STRICT;
 INSERT INTO message_raw(message_id, raw) SELECT id, raw FROM message;
 ALTER TABLE message DROP COLUMN raw;

@@ -9,6 +9,6 @@ $SUDO apt-get install -y -q --no-install-recommends \
 	build-essential cmake pkg-config git ca-certificates xz-utils python3 \
 	libcurl4-openssl-dev libjson-c-dev libgit2-dev libnotmuch-dev \
 	libsqlite3-dev libyaml-dev libgmime-3.0-dev libpcre2-dev libcmocka-dev \
-	libssl-dev \
+	libssl-dev libzstd-dev \
 	clang-14 libclang-rt-14-dev \
 	linux-source-6.1 chromium

@@ -29,6 +29,7 @@ static int store_all(size_t *added, size_t *conflicts, struct db *db,
 	for (size_t i = 0; i < fs->nr; i++) {
 		const struct fromgit_patch *p = &fs->patches[i];
 		enum store_add_result res;
+		struct store_input in = { 0 };
 		struct msg m = MSG_INIT;
 
 		msg_init(&m);
@@ -42,8 +43,10 @@ static int store_all(size_t *added, size_t *conflicts, struct db *db,
 		}
 		strbuf_reset(&where);
 		strbuf_addf(&where, "git %s: commit %s", range, p->commit);
-		r = store_add_message(&res, db, &m, false, p->raw, p->len,
-				      NULL, where.buf, &err);
+		in.raw = p->raw;
+		in.len = p->len;
+		in.where = where.buf;
+		r = store_add_message(&res, db, &m, false, &in, &err);
 		msg_release(&m);
 		if (r < 0) {
 			db_rollback(db);

@@ -360,19 +360,25 @@ static bool kept_field(const char *name, size_t n)
 	return false;
 }
 
+#define PAD_FIELD "X-Kreview-Skipped: "
+
 /*
  * Copy 'raw' to 'out' without the top-level header fields msg_parse()
- * never reads, dropping each with its continuation lines.  Only a
- * header made of well-formed "Name: value" fields up to its empty line
- * is filtered; for anything else (a line that is no field, no end of
- * header) false is returned with 'out' empty, and the caller hands
- * GMime the message as it is.
+ * never reads, each dropped with its continuation lines.  Their bytes
+ * become one padding field at the end of the header, so the body stays
+ * at its offset: GMime's reading of a malformed multipart body depends
+ * on where its read buffer boundaries fall.  Only a header made of
+ * well-formed "Name: value" fields up to its empty line is filtered;
+ * otherwise, or when too little would be dropped to matter, false is
+ * returned with 'out' empty and the caller parses the message as it is.
  */
 static bool filter_header(struct strbuf *out, const char *raw, size_t len)
 {
 	const char *p = raw, *end = raw + len;
+	size_t dropped = 0;
 	bool keep = false;
 
+	strbuf_grow(out, len);
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		const char *next = eol ? eol + 1 : end;
@@ -380,17 +386,27 @@ static bool filter_header(struct strbuf *out, const char *raw, size_t len)
 
 		if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
 			/* the empty line ending the header */
+			if (dropped < 256)
+				break;
+			strbuf_addstr(out, PAD_FIELD);
+			dropped -= strlen(PAD_FIELD) + 1;
+			strbuf_grow(out, dropped);
+			memset(out->buf + out->len, 'x', dropped);
+			strbuf_setlen(out, out->len + dropped);
+			strbuf_addch(out, '\n');
 			strbuf_add(out, p, (size_t)(end - p));
 			return true;
 		}
 		if ((*p == ' ' || *p == '\t') && p != raw) {
 			if (keep)
 				strbuf_add(out, p, (size_t)(next - p));
+			else
+				dropped += (size_t)(next - p);
 			p = next;
 			continue;
 		}
 		colon = memchr(p, ':', (size_t)(next - p));
-		if (!colon || colon == p)
+		if (!colon || colon == p || !eol)
 			break;
 		for (const char *c = p; c < colon; c++)
 			if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 127)
@@ -398,6 +414,8 @@ static bool filter_header(struct strbuf *out, const char *raw, size_t len)
 		keep = kept_field(p, (size_t)(colon - p));
 		if (keep)
 			strbuf_add(out, p, (size_t)(next - p));
+		else
+			dropped += (size_t)(next - p);
 		p = next;
 	}
 out:

@@ -317,7 +317,9 @@ int db_open(struct db **out, const char *path, struct strbuf *err)
 	r = db_exec(db,
 		    "PRAGMA synchronous = NORMAL;"
 		    /* checkpoint every ~40 MB, not 4 MB: each one syncs */
-		    "PRAGMA wal_autocheckpoint = 10000;",
+		    "PRAGMA wal_autocheckpoint = 10000;"
+		    /* an ingestion batch fits: no spilling pages mid-way */
+		    "PRAGMA cache_size = -16384;",
 		    err);
 	if (r < 0)
 		goto fail;

@@ -48,6 +48,7 @@ struct item {
 	char *where;
 	bool deleted;
 	char oid[41];		/* git blob id from the source, or "" */
+	struct store_packed packed; /* the bytes as stored */
 	char *cursor;		/* source cursor after this item, or NULL */
 	int parse_r;		/* msg_parse() result */
 	struct msg m;
@@ -107,6 +108,7 @@ static void item_init(struct item *it)
 static void item_release(struct item *it)
 {
 	free(it->raw);
+	store_packed_release(&it->packed);
 	free(it->where);
 	free(it->cursor);
 	msg_release(&it->m);
@@ -155,10 +157,12 @@ static bool pipe_get(struct pipe *p, struct item *out)
 	return true;
 }
 
-/* Reader: raw messages and the cursor after each, in source order. */
+/* Reader: raw messages (packed for storage here, off the busier
+ * threads) and the cursor after each, in source order. */
 static void *reader(void *data)
 {
 	struct stages *sg = data;
+	struct store_packer *pk = store_packer_new();
 	size_t total = 0;
 
 	for (;;) {
@@ -182,6 +186,7 @@ static void *reader(void *data)
 			it.where = xstrdup(sm.where);
 			it.deleted = sm.deleted;
 			memcpy(it.oid, sm.oid, sizeof(it.oid));
+			store_pack(&it.packed, pk, it.raw, it.len);
 		}
 		/* per-message errors: the source goes on */
 		if (it.status == 1 || it.status == -E2BIG ||
@@ -194,6 +199,7 @@ static void *reader(void *data)
 		break;
 	}
 	pipe_close(&sg->read);
+	store_packer_free(pk);
 	return NULL;
 }
 
@@ -228,6 +234,7 @@ static int store_item(struct ingest_stats *st, struct db *db,
 		      struct strbuf *err)
 {
 	struct strbuf line = STRBUF_INIT;
+	struct store_input in = { 0 };
 	struct msg *m = &it->m;
 	enum store_add_result res;
 	bool bot;
@@ -254,9 +261,12 @@ static int store_item(struct ingest_stats *st, struct db *db,
 	}
 	bot = msg_is_bot(m) || config_is_bot_sender(cfg, m->sender_addr) ||
 	      is_own(cfg, m);
-	r = store_add_message(&res, db, m, bot, it->raw, it->len, it->oid[0] ? it->oid : NULL,
-			      it->where,
-			      err);
+	in.raw = it->raw;
+	in.len = it->len;
+	in.oid = it->oid[0] ? it->oid : NULL;
+	in.packed = &it->packed;
+	in.where = it->where;
+	r = store_add_message(&res, db, m, bot, &in, err);
 	if (r < 0)
 		goto out;
 	if (is->list) {

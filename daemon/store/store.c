@@ -7,6 +7,8 @@
 #include "kreview/strbuf.h"
 #include "kreview/subject.h"
 
+#include <zstd.h>
+
 
 /* ---- messages and threads ---- */
 
@@ -121,11 +123,65 @@ static void join_tags(struct strbuf *sb, const struct subject *s)
 	}
 }
 
-int store_add_message(enum store_add_result *out, struct db *db,
-		      const struct msg *m, bool is_bot, const char *raw,
-		      size_t len, const char *oid, const char *where,
-		      struct strbuf *err)
+struct store_packer {
+	ZSTD_CCtx *cctx;
+};
+
+struct store_packer *store_packer_new(void)
 {
+	struct store_packer *pk = xcalloc(1, sizeof(*pk));
+
+	pk->cctx = ZSTD_createCCtx();
+	if (!pk->cctx)
+		die("out of memory");
+	return pk;
+}
+
+void store_packer_free(struct store_packer *pk)
+{
+	if (!pk)
+		return;
+	ZSTD_freeCCtx(pk->cctx);
+	free(pk);
+}
+
+void store_pack(struct store_packed *out, struct store_packer *pk,
+		const char *raw, size_t len)
+{
+	size_t cap = ZSTD_compressBound(len), n;
+	struct store_packer *own = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (len < 128)
+		return;
+	if (!pk)
+		pk = own = store_packer_new();
+	out->data = xmalloc(cap);
+	n = ZSTD_compressCCtx(pk->cctx, out->data, cap, raw, len, 1);
+	store_packer_free(own);
+	if (ZSTD_isError(n) || n >= len) {
+		free(out->data);
+		out->data = NULL;
+		return;
+	}
+	out->codec = STORE_ZSTD;
+	out->len = n;
+}
+
+void store_packed_release(struct store_packed *p)
+{
+	free(p->data);
+	memset(p, 0, sizeof(*p));
+}
+
+int store_add_message(enum store_add_result *out, struct db *db,
+		      const struct msg *m, bool is_bot,
+		      const struct store_input *in, struct strbuf *err)
+{
+	const char *raw = in->raw, *oid = in->oid, *where = in->where;
+	size_t len = in->len;
+	struct store_packed own = { 0 };
+	const struct store_packed *packed = in->packed;
 	char hex[HASH_HEX + 1];
 	struct strbuf tags = STRBUF_INIT, norm = STRBUF_INIT;
 	int64_t *threads = NULL, id, thread;
@@ -219,12 +275,21 @@ int store_add_message(enum store_add_result *out, struct db *db,
 	if (r < 0)
 		return r;
 	id = sqlite3_last_insert_rowid(db_handle(db));
-	st = db_prepare(db, "INSERT INTO message_raw(message_id, raw)"
-			    " VALUES (?, ?)");
+	if (!packed) {
+		store_pack(&own, NULL, raw, len);
+		packed = &own;
+	}
+	st = db_prepare(db, "INSERT INTO message_raw(message_id, codec, raw)"
+			    " VALUES (?, ?, ?)");
 	db_bind_int64(st, 1, id);
-	db_bind_blob(st, 2, raw, len);
+	db_bind_int64(st, 2, packed->codec);
+	if (packed->data)
+		db_bind_blob(st, 3, packed->data, packed->len);
+	else
+		db_bind_blob(st, 3, raw, len);
 	r = db_step(db, st, err);
 	db_done(st);
+	store_packed_release(&own);
 	if (r < 0)
 		return r;
 
@@ -268,12 +333,39 @@ out:
 	return r < 0 ? r : 0;
 }
 
+static int corrupt(struct strbuf *err, const char *msgid, const char *why)
+{
+	if (err)
+		strbuf_addf(err, "the stored copy of <%s> is damaged: %s", msgid,
+			    why);
+	return -EIO;
+}
+
+static int unpack(struct strbuf *out, const void *data, size_t n,
+		  const char *msgid, struct strbuf *err)
+{
+	unsigned long long size = ZSTD_getFrameContentSize(data, n);
+	size_t got;
+
+	if (size == ZSTD_CONTENTSIZE_UNKNOWN || size == ZSTD_CONTENTSIZE_ERROR ||
+	    size > MSG_MAX_SIZE)
+		return corrupt(err, msgid, "not a zstd frame of a message");
+	strbuf_grow(out, (size_t)size);
+	got = ZSTD_decompress(out->buf + out->len, (size_t)size, data, n);
+	if (ZSTD_isError(got) || got != size)
+		return corrupt(err, msgid, ZSTD_isError(got) ?
+						   ZSTD_getErrorName(got) :
+						   "short content");
+	strbuf_setlen(out, out->len + got);
+	return 1;
+}
+
 int store_message_raw(struct strbuf *out, int64_t *ingested_ms,
 		      struct db *db, const char *msgid, bool live_only,
 		      struct strbuf *err)
 {
 	sqlite3_stmt *st = db_prepare(
-		db, "SELECT r.raw, m.ingested_ms FROM message m"
+		db, "SELECT r.codec, r.raw, m.ingested_ms FROM message m"
 		    " JOIN message_raw r ON r.message_id = m.id"
 		    " WHERE m.msgid = ?1 AND (?2 = 0 OR m.deleted = 0)");
 	int r;
@@ -282,10 +374,17 @@ int store_message_raw(struct strbuf *out, int64_t *ingested_ms,
 	db_bind_int64(st, 2, live_only);
 	r = db_step(db, st, err);
 	if (r > 0) {
-		strbuf_add(out, sqlite3_column_blob(st, 0),
-			   (size_t)sqlite3_column_bytes(st, 0));
-		if (ingested_ms)
-			*ingested_ms = sqlite3_column_int64(st, 1);
+		const void *data = sqlite3_column_blob(st, 1);
+		size_t n = (size_t)sqlite3_column_bytes(st, 1);
+
+		if (sqlite3_column_int(st, 0) == STORE_ZSTD)
+			r = unpack(out, data, n, msgid, err);
+		else if (sqlite3_column_int(st, 0) == STORE_AS_IS)
+			strbuf_add(out, data, n);
+		else
+			r = corrupt(err, msgid, "unknown codec");
+		if (r > 0 && ingested_ms)
+			*ingested_ms = sqlite3_column_int64(st, 2);
 	}
 	db_done(st);
 	return r;

@@ -25,15 +25,46 @@ enum store_add_result {
 };
 
 /*
- * Store one parsed message with its raw bytes.  'oid' is the git blob
- * id of the bytes (hex) when the source already knows it (public-inbox),
- * NULL to compute it here.  'where' is the source position kept for
- * diagnostics.  -EIO with the reason in 'err'.
+ * A message's bytes as the database keeps them: zstd-compressed when
+ * that is smaller (list mail shrinks about 2.4 times), else as
+ * received.  store_pack() touches no database: ingestion runs it on its
+ * reading thread.
+ */
+enum store_codec { STORE_AS_IS = 0, STORE_ZSTD = 1 };
+
+struct store_packed {
+	enum store_codec codec;
+	void *data;	/* owned; NULL with STORE_AS_IS: use the raw bytes */
+	size_t len;
+};
+
+/* Compression state a thread reuses from message to message. */
+struct store_packer;
+struct store_packer *store_packer_new(void);
+void store_packer_free(struct store_packer *pk);
+
+/* Pack 'raw' with 'pk' (NULL: a one-off packer). */
+void store_pack(struct store_packed *out, struct store_packer *pk,
+		const char *raw, size_t len);
+void store_packed_release(struct store_packed *p);
+
+/* One message to store. */
+struct store_input {
+	const char *raw;	/* the message as received */
+	size_t len;
+	const char *oid;	/* git blob id (hex) of 'raw' when the source
+				   knows it (public-inbox), NULL: computed */
+	const struct store_packed *packed; /* store_pack(raw), NULL: here */
+	const char *where;	/* source position, for diagnostics */
+};
+
+/*
+ * Store one parsed message with its raw bytes.  -EIO with the reason
+ * in 'err'.
  */
 int store_add_message(enum store_add_result *out, struct db *db,
-		      const struct msg *m, bool is_bot, const char *raw,
-		      size_t len, const char *oid, const char *where,
-		      struct strbuf *err);
+		      const struct msg *m, bool is_bot,
+		      const struct store_input *in, struct strbuf *err);
 
 /*
  * Append the raw bytes of the stored message 'msgid' to 'out'; when

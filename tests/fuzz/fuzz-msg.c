@@ -69,16 +69,29 @@ static void check_unfiltered(const struct msg *a, const uint8_t *data,
 			     MSG_PARSE_ALL_HEADERS);
 	if (r2 != r)
 		BUG("%d with all header fields, %d without", r2, r);
-	if (r == 0 &&
-	    (!same(a->msgid, b.msgid) || !same(a->sender, b.sender) ||
-	     !same(a->author, b.author) || !same(a->subject, b.subject) ||
-	     !same(a->in_reply_to, b.in_reply_to) || !same(a->to, b.to) ||
-	     !same(a->cc, b.cc) || !same(a->list_id, b.list_id) ||
-	     !same(a->body, b.body) || a->refs_nr != b.refs_nr ||
-	     a->has_date != b.has_date || a->date_ms != b.date_ms ||
-	     a->patchwork_bot != b.patchwork_bot ||
-	     a->body_from_attachment != b.body_from_attachment))
-		BUG("the header filter changed the parse of a message");
+#define SAME_STR(f)                                                        \
+	if (r == 0 && !same(a->f, b.f))                                    \
+		BUG("the header filter changed " #f ": '%s' vs '%s'",       \
+		    a->f ? a->f : "(null)", b.f ? b.f : "(null)")
+#define SAME(f)                                                            \
+	if (r == 0 && a->f != b.f)                                         \
+		BUG("the header filter changed " #f)
+	SAME_STR(msgid);
+	SAME_STR(sender);
+	SAME_STR(author);
+	SAME_STR(subject);
+	SAME_STR(in_reply_to);
+	SAME_STR(to);
+	SAME_STR(cc);
+	SAME_STR(list_id);
+	SAME_STR(body);
+	SAME(refs_nr);
+	SAME(has_date);
+	SAME(date_ms);
+	SAME(patchwork_bot);
+	SAME(body_from_attachment);
+#undef SAME
+#undef SAME_STR
 	for (size_t i = 0; r == 0 && i < a->refs_nr; i++)
 		if (!same(a->refs[i], b.refs[i]))
 			BUG("the header filter changed reference %zu", i);

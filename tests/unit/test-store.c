@@ -93,8 +93,11 @@ static enum store_add_result add(struct db *db, const struct strbuf *raw)
 	if (r < 0)
 		fail_msg("msg_parse: %d", r);
 	assert_int_equal(db_begin(db, &err), 0);
-	r = store_add_message(&res, db, &m, msg_is_bot(&m), raw->buf,
-			      raw->len, NULL, "test", &err);
+	r = store_add_message(&res, db, &m, msg_is_bot(&m),
+			      &(struct store_input){ .raw = raw->buf,
+						     .len = raw->len,
+						     .where = "test" },
+			      &err);
 	if (r < 0)
 		fail_msg("store_add_message: %d %s", r, err.buf);
 	assert_int_equal(db_commit(db, &err), 0);
@@ -272,6 +275,7 @@ static void test_duplicate_and_conflict(void **state)
 {
 	struct fixture *f = *state;
 	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	struct strbuf kept = STRBUF_INIT, err = STRBUF_INIT;
 	sqlite3_stmt *st;
 
 	mail(&a, "dup@x", "[PATCH] io_uring: dup", NULL, NULL, patch_body);
@@ -292,21 +296,67 @@ static void test_duplicate_and_conflict(void **state)
 				   "dup@x"),
 			 1);
 	/* the first copy is kept, byte for byte */
+	assert_int_equal(store_message_raw(&kept, NULL, f->db, "dup@x", true,
+					   &err),
+			 1);
+	assert_int_equal(kept.len, a.len);
+	assert_memory_equal(kept.buf, a.buf, a.len);
 	assert_int_equal(sqlite3_prepare_v2(db_handle(f->db),
-					    "SELECT r.raw, m.subject FROM message m"
-					    " JOIN message_raw r"
-					    " ON r.message_id = m.id"
+					    "SELECT subject FROM message"
 					    " WHERE msgid = 'dup@x'",
 					    -1, &st, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_bytes(st, 0), a.len);
-	assert_memory_equal(sqlite3_column_blob(st, 0), a.buf, a.len);
-	assert_string_equal((const char *)sqlite3_column_text(st, 1),
+	assert_string_equal((const char *)sqlite3_column_text(st, 0),
 			    "[PATCH] io_uring: dup");
 	sqlite3_finalize(st);
+	strbuf_release(&kept);
+	strbuf_release(&err);
 	strbuf_release(&a);
 	strbuf_release(&b);
+}
+
+/* Raw bytes are stored compressed, read back exactly, damage is named. */
+static void test_raw_packed(void **state)
+{
+	struct fixture *f = *state;
+	struct strbuf a = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT;
+
+	mail(&a, "packed@x", "[PATCH] io_uring: packed", NULL, NULL,
+	     patch_body);
+	assert_int_equal(add(f->db, &a), STORE_ADDED);
+	assert_int_equal(query_int(f->db,
+				   "SELECT r.codec FROM message_raw r JOIN"
+				   " message m ON m.id = r.message_id"
+				   " WHERE m.msgid = ?",
+				   "packed@x"),
+			 STORE_ZSTD);
+	assert_true(query_int(f->db,
+			      "SELECT length(r.raw) FROM message_raw r JOIN"
+			      " message m ON m.id = r.message_id"
+			      " WHERE m.msgid = ?",
+			      "packed@x") < (int)a.len);
+	assert_int_equal(store_message_raw(&out, NULL, f->db, "packed@x",
+					   true, &err),
+			 1);
+	assert_int_equal(out.len, a.len);
+	assert_memory_equal(out.buf, a.buf, a.len);
+
+	/* a damaged frame is an error naming the message, not garbage */
+	assert_int_equal(db_exec(f->db,
+				 "UPDATE message_raw SET raw = x'28b52ffd00'"
+				 " WHERE message_id = (SELECT id FROM message"
+				 " WHERE msgid = 'packed@x')",
+				 &err),
+			 0);
+	strbuf_reset(&out);
+	assert_int_equal(store_message_raw(&out, NULL, f->db, "packed@x",
+					   true, &err),
+			 -EIO);
+	assert_non_null(strstr(err.buf, "<packed@x> is damaged"));
+	strbuf_release(&a);
+	strbuf_release(&out);
+	strbuf_release(&err);
 }
 
 static void test_thread_merging(void **state)
@@ -639,6 +689,8 @@ int main(void)
 		cmocka_unit_test(test_migrate_raw),
 		cmocka_unit_test_setup_teardown(test_duplicate_and_conflict,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_raw_packed, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_thread_merging, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_assemble_stable_ids, setup,
