@@ -2451,7 +2451,7 @@ int bugdb_query_each(struct bugdb *db, const struct bugdb_query *q,
 		" ORDER BY last_seen DESC, id",
 		" ORDER BY first_seen, id",
 	};
-	static const char *const index[BUGDB_SORT_MAX] = {
+	static const char *const by_index[BUGDB_SORT_MAX] = {
 		" INDEXED BY bug_list_by_severity",
 		" INDEXED BY bug_list_by_seen",
 		" INDEXED BY bug_list_by_age",
@@ -2473,7 +2473,8 @@ int bugdb_query_each(struct bugdb *db, const struct bugdb_query *q,
 	 * Whole wider listings need the table anyway and are left to the
 	 * planner.
 	 */
-	query_where(&sql, q, view == VIEW_BRIEF || q->limit ? index[sort] : "");
+	query_where(&sql, q,
+		    view == VIEW_BRIEF || q->limit ? by_index[sort] : "");
 	strbuf_addstr(&sql, order[sort]);
 	strbuf_addstr(&sql, " LIMIT ?");
 	r = query_stmt_get(&slot, &st, db, sql.buf, err);
