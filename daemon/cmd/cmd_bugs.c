@@ -138,12 +138,78 @@ static int parse_mask(unsigned *out, const char *list, bool severity)
 	return r;
 }
 
+/* A listing on its way to stdout: rows render into 'buf', flushed often. */
+struct list_out {
+	struct strbuf buf;
+	const char *section;
+	int64_t now_ms;
+	bool json, first;
+};
+
+#define LIST_FLUSH_AT 65536
+
+/* 0, or -errno when stdout cannot be written. */
+static int list_flush(struct list_out *o)
+{
+	errno = 0;
+	if (o->buf.len && fwrite(o->buf.buf, 1, o->buf.len, stdout) !=
+				  o->buf.len)
+		return errno ? -errno : -EIO;
+	strbuf_reset(&o->buf);
+	return 0;
+}
+
+static int list_row(const struct bugdb_bug *b, void *data)
+{
+	struct list_out *o = data;
+
+	if (o->json)
+		bugexport_json_row(&o->buf, o->section, b, o->first);
+	else
+		bugexport_text_row(&o->buf, b, o->now_ms);
+	o->first = false;
+	return o->buf.len >= LIST_FLUSH_AT ? list_flush(o) : 0;
+}
+
+/*
+ * One section: its text header needs the count first, so the count
+ * and the rows are read in one snapshot.
+ */
+static int list_section(struct list_out *o, struct bugdb *db,
+			const struct bugdb_query *q, bool *any,
+			struct strbuf *err)
+{
+	size_t nr = 0;
+	int r;
+
+	o->section = bugdb_section(db);
+	r = bugdb_begin_read(db, err);
+	if (r < 0)
+		return r;
+	if (!o->json) {
+		r = bugdb_query_count(&nr, db, q, err);
+		if (r < 0 || !nr)
+			goto out;
+		strbuf_addf(&o->buf, "%s== %s (%zu)\n", *any ? "\n" : "",
+			    o->section, nr);
+		bugexport_text_header(&o->buf);
+		*any = true;
+	}
+	r = bugdb_query_each(db, q, list_row, o, err);
+out:
+	if (bugdb_commit(db, r < 0 ? NULL : err) < 0 && r == 0)
+		r = -EIO;
+	return r;
+}
+
 static int do_list(struct bugs_ctx *c)
 {
 	struct bugdb_query q = BUGDB_QUERY_INIT;
 	struct bugdb_set set = BUGDB_SET_INIT;
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	int ret = BUGS_USAGE;
+	struct list_out o = { .buf = STRBUF_INIT, .first = true };
+	struct strbuf err = STRBUF_INIT;
+	bool any = false;
+	int ret = BUGS_USAGE, r = 0;
 
 	if (c->o.status && parse_mask(&q.status_mask, c->o.status, false) < 0)
 		goto out;
@@ -155,37 +221,39 @@ static int do_list(struct bugs_ctx *c)
 		goto out;
 	}
 	q.limit = c->o.limit > 0 ? (size_t)c->o.limit : 0;
+	/* the text table needs only what the list indexes hold */
+	q.brief = !c->o.json;
+	o.json = c->o.json;
+	o.now_ms = time_now_ms();
 	ret = BUGS_FAIL;
 	if (open_dbs(&set, c) < 0)
 		goto out;
-	if (c->o.json)
-		strbuf_addstr(&out, "{\"version\":1,\"bugs\":[\n");
-	for (size_t i = 0; i < set.nr; i++) {
-		struct bugdb_list l = BUGDB_LIST_INIT;
-
-		if (bugdb_query_run(&l, set.v[i], &q, &err) < 0) {
+	if (o.json)
+		strbuf_addstr(&o.buf, "{\"version\":1,\"bugs\":[\n");
+	for (size_t i = 0; i < set.nr && r == 0; i++) {
+		r = list_section(&o, set.v[i], &q, &any, &err);
+		if (r < 0 && err.len) {
 			fprintf(stderr, "kreview: %s\n", err.buf);
-			bugdb_list_release(&l);
 			goto out;
 		}
-		if (c->o.json) {
-			bugexport_list_json(&out, bugdb_section(set.v[i]), &l,
-					    out.len < 30);
-		} else if (l.nr) {
-			strbuf_addf(&out, "%s== %s (%zu)\n", out.len ? "\n" : "",
-				    bugdb_section(set.v[i]), l.nr);
-			bugexport_list_text(&out, bugdb_section(set.v[i]), &l,
-					    time_now_ms(), true);
-		}
-		bugdb_list_release(&l);
 	}
-	if (c->o.json)
-		strbuf_addstr(&out, "]}\n");
-	fputs(out.buf, stdout);
+	if (o.json && r == 0)
+		strbuf_addstr(&o.buf, "]}\n");
+	if (r == 0)
+		r = list_flush(&o);
+	errno = 0;
+	if (r == 0 && fflush(stdout) != 0)
+		r = errno ? -errno : -EIO;
+	/* a reader that went away (| head) has all it wanted */
+	if (r < 0 && r != -EPIPE)
+		fprintf(stderr, "kreview: cannot write the listing: %s\n",
+			strerror(-r));
+	if (r < 0)
+		goto out;
 	ret = BUGS_OK;
 out:
 	bugdb_set_release(&set);
-	strbuf_release(&out);
+	strbuf_release(&o.buf);
 	strbuf_release(&err);
 	return ret;
 }
@@ -339,6 +407,7 @@ static int do_digest(struct bugs_ctx *c)
 	dopt.max_bugs = c->bc->digest_max_bugs;
 	dopt.min_age_ms = c->bc->digest_min_age_ms;
 	dopt.quiet_ms = c->bc->digest_quiet_ms;
+	dopt.reverify_max_age_ms = c->bc->digest_reverify_max_age_ms;
 	if (bugdb_digest_pick(&l, db, &dopt, &err) < 0 ||
 	    bugdb_count(counts, db, &err) < 0 ||
 	    bugdb_period_counts(&nnew, &nfixed, db, t - 30 * 86400000LL,

@@ -230,48 +230,55 @@ void strbuf_add_json_str(struct strbuf *sb, const char *s, size_t len)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 
+	/* most strings need no escape: room for them and the quotes */
+	strbuf_grow(sb, st_add(len, 2));
 	strbuf_addch(sb, '"');
 	while (i < len) {
-		unsigned char c = p[i];
-		size_t n;
+		size_t run = i, n;
+		unsigned char c;
 
+		/* a run of bytes that stand for themselves, copied at once */
+		while (run < len) {
+			c = p[run];
+			if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+				run++;
+				continue;
+			}
+			if (c < 0x80)
+				break;
+			n = utf8_seq_len(p + run, len - run);
+			if (!n)
+				break;
+			run += n;
+		}
+		strbuf_add(sb, p + i, run - i);
+		i = run;
+		if (i == len)
+			break;
+		c = p[i++];
 		switch (c) {
 		case '"':
 			strbuf_addstr(sb, "\\\"");
-			i++;
-			continue;
+			break;
 		case '\\':
 			strbuf_addstr(sb, "\\\\");
-			i++;
-			continue;
+			break;
 		case '\n':
 			strbuf_addstr(sb, "\\n");
-			i++;
-			continue;
+			break;
 		case '\r':
 			strbuf_addstr(sb, "\\r");
-			i++;
-			continue;
+			break;
 		case '\t':
 			strbuf_addstr(sb, "\\t");
-			i++;
-			continue;
+			break;
 		default:
+			if (c < 0x20 || c == 0x7f)
+				strbuf_addf(sb, "\\u%04x", c);
+			else	/* the first byte of invalid UTF-8 */
+				strbuf_addstr(sb, "\xef\xbf\xbd");
 			break;
 		}
-		if (c < 0x20 || c == 0x7f) {
-			strbuf_addf(sb, "\\u%04x", c);
-			i++;
-			continue;
-		}
-		n = utf8_seq_len(p + i, len - i);
-		if (!n) {
-			strbuf_addstr(sb, "\xef\xbf\xbd");
-			i++;
-			continue;
-		}
-		strbuf_add(sb, p + i, n);
-		i += n;
 	}
 	strbuf_addch(sb, '"');
 }

@@ -125,6 +125,23 @@ static const char *const migrations[] = {
 	" line TEXT NOT NULL, result TEXT NOT NULL,"
 	" ok INTEGER NOT NULL, at INTEGER NOT NULL) STRICT;"
 	"CREATE INDEX command_log_by_msgid ON command_log(message_id);",
+	/*
+	 * 2: a listing reads only the columns of the brief view; one
+	 * index per sort order holds all of them, the order ending with
+	 * the id tie-break, so that a listing is one index scan with
+	 * neither table lookups nor a sort.  They replace the plain sort
+	 * indexes.  bug_list_by_seen is ascending and scanned backwards:
+	 * new sightings then append to it instead of splitting its pages.
+	 */
+	"DROP INDEX bug_by_severity;"
+	"DROP INDEX bug_by_last_seen;"
+	"DROP INDEX bug_by_first_seen;"
+	"CREATE INDEX bug_list_by_severity ON bug(severity DESC, prio DESC,"
+	" times_seen DESC, first_seen, id, status, last_seen, title);"
+	"CREATE INDEX bug_list_by_seen ON bug(last_seen, id DESC, status,"
+	" severity, prio, times_seen, first_seen, title);"
+	"CREATE INDEX bug_list_by_age ON bug(first_seen, id, status,"
+	" severity, prio, times_seen, last_seen, title);",
 };
 
 static const char *const status_names[BUGDB_STATUS_MAX] = {
@@ -269,6 +286,12 @@ const struct config_field bugdb_config_fields[] = {
 	 .min = 0, .max = 365LL * 86400 * 1000,
 	 .def_int = 14LL * 86400 * 1000,
 	 .doc = "leave out bugs a human touched this recently"},
+	{CONFIG_F_DURATION(struct bugdb_config, digest_reverify_max_age_ms,
+			   "digest_reverify_max_age"),
+	 .min = 0, .max = 365LL * 86400 * 1000,
+	 .def_int = 14LL * 86400 * 1000,
+	 .doc = "leave out bugs not verified present this recently "
+		"(possibly fixed); 0 turns the check off"},
 	{NULL}};
 
 int bugdb_config_parse(void *field, const struct yamlnode *node,
@@ -422,6 +445,13 @@ struct bugdb_stmt {
 	sqlite3_stmt *st;
 };
 
+/* A cached statement of a dynamic query (bugdb_query_each). */
+struct bugdb_qstmt {
+	char *sql;
+	sqlite3_stmt *st;
+	bool busy;		/* a walk is stepping it */
+};
+
 struct bugdb {
 	sqlite3 *h;
 	char *path;
@@ -432,6 +462,8 @@ struct bugdb {
 	int64_t clock_ms;
 	struct bugdb_stmt *stmts;
 	size_t stmts_nr, stmts_alloc;
+	struct bugdb_qstmt queries[8];
+	size_t queries_next;
 };
 
 const char *bugdb_section(const struct bugdb *db)
@@ -551,6 +583,19 @@ static void rollback(struct bugdb *db)
 int bugdb_begin(struct bugdb *db, struct strbuf *err)
 {
 	return exec(db, "BEGIN IMMEDIATE", err);
+}
+
+int bugdb_begin_read(struct bugdb *db, struct strbuf *err)
+{
+	int r = exec(db, "BEGIN DEFERRED", err);
+
+	if (r < 0)
+		return r;
+	/* a deferred transaction takes its snapshot at the first read */
+	r = exec(db, "SELECT 1 FROM meta LIMIT 1", err);
+	if (r < 0)
+		(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	return r;
 }
 
 int bugdb_commit(struct bugdb *db, struct strbuf *err)
@@ -750,6 +795,10 @@ void bugdb_close(struct bugdb *db)
 	for (size_t i = 0; i < db->stmts_nr; i++)
 		sqlite3_finalize(db->stmts[i].st);
 	free(db->stmts);
+	for (size_t i = 0; i < ARRAY_SIZE(db->queries); i++) {
+		sqlite3_finalize(db->queries[i].st);
+		free(db->queries[i].sql);
+	}
 	if (db->h)
 		sqlite3_close(db->h);
 	free(db->path);
@@ -930,6 +979,17 @@ void bugdb_bug_release(struct bugdb_bug *b)
 	" last_seen, times_seen, last_activity, last_verified_at,"          \
 	" last_verified_commit"
 #define BUG_COLS_NR 26
+/* The brief view: columns of the bug_list_by_* indexes. */
+#define BRIEF_COLS                                                      \
+	"id, title, status, severity, prio, times_seen, first_seen,"   \
+	" last_seen"
+
+/* Which columns a statement selects, in the order of the macros. */
+enum bug_view {
+	VIEW_BRIEF,	/* BRIEF_COLS */
+	VIEW_RECORD,	/* BUG_COLS */
+	VIEW_FULL,	/* BUG_COLS, evidence, explanation */
+};
 
 static void status_from_col(enum bugdb_status *out, sqlite3_stmt *st, int c)
 {
@@ -944,32 +1004,88 @@ static int clamp_int(int64_t v, int lo, int hi)
 	return v < lo ? lo : v > hi ? hi : (int)v;
 }
 
-/* Fill 'b' from a row of BUG_COLS (+ evidence, explanation if 'full'). */
-static void bug_from_row(struct bugdb_bug *b, sqlite3_stmt *st, bool full)
+/*
+ * A text column borrowed from the row (NULL stays NULL): bugdb_bug's
+ * strings are not const because copies own theirs.
+ */
+static char *col_ref(sqlite3_stmt *st, int col)
 {
-	const unsigned char *id = sqlite3_column_text(st, 0);
+	return (char *)sqlite3_column_text(st, col);
+}
+
+/* "" for the fields of a view that bugdb_bug never leaves NULL. */
+static char *no_text(void)
+{
+	static char empty[1];
+
+	return empty;
+}
+
+static char *col_ref0(sqlite3_stmt *st, int col)
+{
+	char *s = col_ref(st, col);
+
+	return s ? s : no_text();
+}
+
+static void id_from_col(struct bugdb_bug *b, sqlite3_stmt *st, int col)
+{
+	const unsigned char *id = sqlite3_column_text(st, col);
+	size_t n = id ? (size_t)sqlite3_column_bytes(st, col) : 0;
+
+	if (n >= sizeof(b->id))
+		n = sizeof(b->id) - 1;
+	memcpy(b->id, id ? (const char *)id : "", n);
+	b->id[n] = '\0';
+}
+
+/*
+ * Point 'b' at a row of 'view' without copying: the strings live in
+ * the statement until its next step or reset.
+ */
+static void bug_view_row(struct bugdb_bug *b, sqlite3_stmt *st,
+			 enum bug_view view)
+{
+	static char preexisting[] = "pre-existing";
 
 	bugdb_bug_init(b);
-	snprintf(b->id, sizeof(b->id), "%s", id ? (const char *)id : "");
+	id_from_col(b, st, 0);
+	if (view == VIEW_BRIEF) {
+		b->title = col_ref0(st, 1);
+		status_from_col(&b->status, st, 2);
+		b->severity = (enum finding_severity)clamp_int(
+			sqlite3_column_int64(st, 3), SEV_LOW, SEV_CRITICAL);
+		b->prio = (enum bugdb_prio)clamp_int(
+			sqlite3_column_int64(st, 4), BUGDB_PRIO_LOW,
+			BUGDB_PRIO_HIGH);
+		b->times_seen = sqlite3_column_int64(st, 5);
+		b->first_seen_ms = sqlite3_column_int64(st, 6);
+		b->last_seen_ms = sqlite3_column_int64(st, 7);
+		b->signature = b->file = b->function = no_text();
+		b->category = b->origin = no_text();
+		return;
+	}
 	b->seq = sqlite3_column_int(st, 1);
-	b->title = col_str(st, 2);
-	b->signature = col_str(st, 3);
-	b->origin = col_str(st, 4);
+	b->title = col_ref0(st, 2);
+	b->signature = col_ref0(st, 3);
+	b->origin = col_ref(st, 4);
+	if (!b->origin)
+		b->origin = preexisting;
 	status_from_col(&b->status, st, 5);
 	status_from_col(&b->prev_status, st, 6);
-	b->dup_of = col_str(st, 7);
-	b->prev_bug = col_str(st, 8);
+	b->dup_of = col_ref(st, 7);
+	b->prev_bug = col_ref(st, 8);
 	b->backburner = sqlite3_column_int(st, 9) != 0;
 	b->stale = sqlite3_column_int(st, 10) != 0;
-	b->file = col_str(st, 11);
-	b->function = col_str(st, 12);
-	b->category = col_str(st, 13);
+	b->file = col_ref0(st, 11);
+	b->function = col_ref0(st, 12);
+	b->category = col_ref0(st, 13);
 	b->severity = (enum finding_severity)clamp_int(
 		sqlite3_column_int64(st, 14), SEV_LOW, SEV_CRITICAL);
 	b->confidence = sqlite3_column_double(st, 15);
 	b->prio = (enum bugdb_prio)clamp_int(sqlite3_column_int64(st, 16),
 					     BUGDB_PRIO_LOW, BUGDB_PRIO_HIGH);
-	b->code_commit = col_str(st, 17);
+	b->code_commit = col_ref(st, 17);
 	b->line = sqlite3_column_int(st, 18);
 	b->end_line = sqlite3_column_int(st, 19);
 	b->first_seen_ms = sqlite3_column_int64(st, 20);
@@ -977,23 +1093,44 @@ static void bug_from_row(struct bugdb_bug *b, sqlite3_stmt *st, bool full)
 	b->times_seen = sqlite3_column_int64(st, 22);
 	b->last_activity_ms = sqlite3_column_int64(st, 23);
 	b->last_verified_ms = sqlite3_column_int64(st, 24);
-	b->last_verified_commit = col_str(st, 25);
-	if (full) {
-		b->evidence = col_str(st, BUG_COLS_NR);
-		b->explanation = col_str(st, BUG_COLS_NR + 1);
+	b->last_verified_commit = col_ref(st, 25);
+	if (view == VIEW_FULL) {
+		b->evidence = col_ref(st, BUG_COLS_NR);
+		b->explanation = col_ref(st, BUG_COLS_NR + 1);
 	}
-	if (!b->title)
-		b->title = xstrdup("");
-	if (!b->file)
-		b->file = xstrdup("");
-	if (!b->function)
-		b->function = xstrdup("");
-	if (!b->category)
-		b->category = xstrdup("");
-	if (!b->origin)
-		b->origin = xstrdup("pre-existing");
-	if (!b->signature)
-		b->signature = xstrdup("");
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* 'out' becomes an owning copy of the borrowed 'b'. */
+static void bug_copy(struct bugdb_bug *out, const struct bugdb_bug *b)
+{
+	*out = *b;
+	out->title = xstrdup(b->title);
+	out->signature = xstrdup(b->signature);
+	out->origin = xstrdup(b->origin);
+	out->dup_of = dup_or_null(b->dup_of);
+	out->prev_bug = dup_or_null(b->prev_bug);
+	out->file = xstrdup(b->file);
+	out->function = xstrdup(b->function);
+	out->category = xstrdup(b->category);
+	out->code_commit = dup_or_null(b->code_commit);
+	out->evidence = dup_or_null(b->evidence);
+	out->explanation = dup_or_null(b->explanation);
+	out->last_verified_commit = dup_or_null(b->last_verified_commit);
+}
+
+/* Fill 'b' with a copy of a row of 'view'. */
+static void bug_from_row(struct bugdb_bug *b, sqlite3_stmt *st,
+			 enum bug_view view)
+{
+	struct bugdb_bug v;
+
+	bug_view_row(&v, st, view);
+	bug_copy(b, &v);
 }
 
 /*
@@ -1044,7 +1181,7 @@ int bugdb_get(struct bugdb_bug *out, struct bugdb *db, const char *id,
 	bind_text(st, 1, n);
 	r = step(db, st, err);
 	if (r == 1)
-		bug_from_row(out, st, true);
+		bug_from_row(out, st, VIEW_FULL);
 	done(st);
 	if (r == 0) {
 		strbuf_addf(err, "no bug '%s' in %s", id, db->section);
@@ -2223,46 +2360,185 @@ static void add_in_list(struct strbuf *sql, const char *col, unsigned mask,
 	strbuf_addch(sql, ')');
 }
 
-int bugdb_query_run(struct bugdb_list *out, struct bugdb *db,
-		    const struct bugdb_query *q, struct strbuf *err)
+static enum bug_view query_view(const struct bugdb_query *q)
 {
+	return q->brief ? VIEW_BRIEF : q->full ? VIEW_FULL : VIEW_RECORD;
+}
+
+/* The WHERE clause of 'q'; the masks hold enum values, no user text. */
+static void query_where(struct strbuf *sql, const struct bugdb_query *q,
+			const char *indexed_by)
+{
+	strbuf_addf(sql, " FROM bug%s WHERE 1", indexed_by);
+	if (q->status_mask)
+		add_in_list(sql, "status", q->status_mask, BUGDB_STATUS_MAX,
+			    true);
+	if (q->severity_mask)
+		add_in_list(sql, "severity", q->severity_mask, SEV__MAX, false);
+}
+
+/*
+ * The statement of a query, from the handle's small cache keyed by its
+ * SQL (the limit is a parameter, so repeated listings reuse it).  A
+ * statement in use by an outer walk is not handed out again: a nested
+ * identical query gets a fresh one, finalized by query_stmt_put().
+ */
+static int query_stmt_get(struct bugdb_qstmt **slot_out, sqlite3_stmt **out,
+			  struct bugdb *db, const char *sql,
+			  struct strbuf *err)
+{
+	struct bugdb_qstmt *slot = NULL;
+	sqlite3_stmt *st;
+
+	for (size_t i = 0; i < ARRAY_SIZE(db->queries); i++) {
+		struct bugdb_qstmt *e = &db->queries[i];
+
+		if (e->st && !e->busy && !strcmp(e->sql, sql)) {
+			e->busy = true;
+			*slot_out = e;
+			*out = e->st;
+			return 0;
+		}
+	}
+	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+			       NULL) != SQLITE_OK) {
+		strbuf_addf(err, "%s: %s", db->path, sqlite3_errmsg(db->h));
+		return -EIO;
+	}
+	/* round robin over the slots no walk is using */
+	for (size_t i = 0; i < ARRAY_SIZE(db->queries) && !slot; i++) {
+		struct bugdb_qstmt *e = &db->queries[db->queries_next];
+
+		db->queries_next = (db->queries_next + 1) %
+				   ARRAY_SIZE(db->queries);
+		if (!e->busy)
+			slot = e;
+	}
+	if (slot) {
+		sqlite3_finalize(slot->st);
+		free(slot->sql);
+		slot->sql = xstrdup(sql);
+		slot->st = st;
+		slot->busy = true;
+	}
+	*slot_out = slot;
+	*out = st;
+	return 0;
+}
+
+static void query_stmt_put(struct bugdb_qstmt *slot, sqlite3_stmt *st)
+{
+	if (!slot) {
+		sqlite3_finalize(st);
+		return;
+	}
+	done(st);
+	slot->busy = false;
+}
+
+int bugdb_query_each(struct bugdb *db, const struct bugdb_query *q,
+		     bugdb_row_fn fn, void *data, struct strbuf *err)
+{
+	static const char *const cols[] = {
+		[VIEW_BRIEF] = "SELECT " BRIEF_COLS,
+		[VIEW_RECORD] = "SELECT " BUG_COLS,
+		[VIEW_FULL] = "SELECT " BUG_COLS ", evidence, explanation",
+	};
+	/* the orders of the bug_list_by_* indexes */
 	static const char *const order[BUGDB_SORT_MAX] = {
 		" ORDER BY severity DESC, prio DESC, times_seen DESC,"
 		" first_seen, id",
 		" ORDER BY last_seen DESC, id",
 		" ORDER BY first_seen, id",
 	};
+	static const char *const by_index[BUGDB_SORT_MAX] = {
+		" INDEXED BY bug_list_by_severity",
+		" INDEXED BY bug_list_by_seen",
+		" INDEXED BY bug_list_by_age",
+	};
+	enum bug_view view = query_view(q);
+	unsigned sort = (unsigned)q->sort < BUGDB_SORT_MAX ? q->sort : 0;
 	struct strbuf sql = STRBUF_INIT;
+	struct bugdb_qstmt *slot = NULL;
 	sqlite3_stmt *st = NULL;
 	int r;
 
-	strbuf_addstr(&sql, "SELECT " BUG_COLS);
-	if (q->full)
-		strbuf_addstr(&sql, ", evidence, explanation");
-	strbuf_addstr(&sql, " FROM bug WHERE 1");
-	/* the masks are bit sets of enum values: no user text in the SQL */
-	if (q->status_mask)
-		add_in_list(&sql, "status", q->status_mask, BUGDB_STATUS_MAX,
-			    true);
-	if (q->severity_mask)
-		add_in_list(&sql, "severity", q->severity_mask, SEV__MAX, false);
-	strbuf_addstr(&sql, order[(unsigned)q->sort < BUGDB_SORT_MAX ?
-					  q->sort : 0]);
-	if (q->limit)
-		strbuf_addf(&sql, " LIMIT %zu", q->limit);
-	if (sqlite3_prepare_v2(db->h, sql.buf, -1, &st, NULL) != SQLITE_OK) {
-		strbuf_addf(err, "%s: %s", db->path, sqlite3_errmsg(db->h));
-		r = -EIO;
+	strbuf_addstr(&sql, cols[view]);
+	/*
+	 * Without statistics the planner prefers a status index and a
+	 * sort, which costs a table lookup per matching row.  The brief
+	 * view is served best by walking its covering index in order,
+	 * filtering inside it and stopping at the limit; so is any view
+	 * with a limit, which then looks up only the rows it returns.
+	 * Whole wider listings need the table anyway and are left to the
+	 * planner.
+	 */
+	query_where(&sql, q,
+		    view == VIEW_BRIEF || q->limit ? by_index[sort] : "");
+	strbuf_addstr(&sql, order[sort]);
+	strbuf_addstr(&sql, " LIMIT ?");
+	r = query_stmt_get(&slot, &st, db, sql.buf, err);
+	if (r < 0)
 		goto out;
-	}
+	sqlite3_bind_int64(st, 1, q->limit && q->limit <= INT64_MAX ?
+					  (int64_t)q->limit : -1);
 	while ((r = step(db, st, err)) == 1) {
-		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
-		bug_from_row(&out->v[out->nr++], st, q->full);
+		struct bugdb_bug b;
+
+		bug_view_row(&b, st, view);
+		r = fn(&b, data);
+		if (r)
+			break;
 	}
+	query_stmt_put(slot, st);
 out:
-	sqlite3_finalize(st);
 	strbuf_release(&sql);
-	return r < 0 ? r : 0;
+	return r;
+}
+
+int bugdb_query_count(size_t *out, struct bugdb *db,
+		      const struct bugdb_query *q, struct strbuf *err)
+{
+	struct strbuf sql = STRBUF_INIT;
+	struct bugdb_qstmt *slot = NULL;
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	strbuf_addstr(&sql, "SELECT count(*)");
+	query_where(&sql, q, "");
+	r = query_stmt_get(&slot, &st, db, sql.buf, err);
+	if (r < 0)
+		goto out;
+	r = step(db, st, err);
+	if (r == 1) {
+		int64_t n = sqlite3_column_int64(st, 0);
+		size_t nr = n > 0 ? (size_t)n : 0;
+
+		*out = q->limit && q->limit < nr ? q->limit : nr;
+		r = 0;
+	} else if (r == 0) {
+		strbuf_addf(err, "%s: count returned no row", db->path);
+		r = -EIO;
+	}
+	query_stmt_put(slot, st);
+out:
+	strbuf_release(&sql);
+	return r;
+}
+
+static int append_copy(const struct bugdb_bug *b, void *data)
+{
+	struct bugdb_list *l = data;
+
+	ALLOC_GROW(l->v, l->nr + 1, l->alloc);
+	bug_copy(&l->v[l->nr++], b);
+	return 0;
+}
+
+int bugdb_query_run(struct bugdb_list *out, struct bugdb *db,
+		    const struct bugdb_query *q, struct strbuf *err)
+{
+	return bugdb_query_each(db, q, append_copy, out, err);
 }
 
 int bugdb_count(int64_t *out, struct bugdb *db, struct strbuf *err)
@@ -2433,6 +2709,9 @@ int bugdb_digest_pick(struct bugdb_list *out, struct bugdb *db,
 				    " status IN ('open', 'confirmed') AND"
 				    " backburner = 0 AND stale = 0 AND"
 				    " first_seen <= ? AND last_activity <= ?"
+				    " AND (? OR CASE WHEN last_verified_at > 0"
+				    "  THEN last_verified_at ELSE first_seen"
+				    "  END >= ?)"
 				    " ORDER BY status = 'confirmed' DESC,"
 				    " severity DESC, prio DESC, times_seen DESC,"
 				    " first_seen, id LIMIT ?");
@@ -2442,10 +2721,13 @@ int bugdb_digest_pick(struct bugdb_list *out, struct bugdb *db,
 
 	sqlite3_bind_int64(st, 1, t - o->min_age_ms);
 	sqlite3_bind_int64(st, 2, t - o->quiet_ms);
-	sqlite3_bind_int(st, 3, o->max_bugs > 0 ? o->max_bugs : 20);
+	/* possibly fixed: not verified present within the age */
+	sqlite3_bind_int(st, 3, o->reverify_max_age_ms <= 0);
+	sqlite3_bind_int64(st, 4, t - o->reverify_max_age_ms);
+	sqlite3_bind_int(st, 5, o->max_bugs > 0 ? o->max_bugs : 20);
 	while ((r = step(db, st, err)) == 1) {
 		ALLOC_GROW(l.v, l.nr + 1, l.alloc);
-		bug_from_row(&l.v[l.nr++], st, false);
+		bug_from_row(&l.v[l.nr++], st, VIEW_RECORD);
 	}
 	done(st);
 	if (r < 0 || (int64_t)l.nr < o->min_bugs) {

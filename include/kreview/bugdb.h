@@ -115,6 +115,8 @@ struct bugdb_config {
 	char *url;
 	int digest_min_bugs, digest_max_bugs;
 	int64_t digest_min_age_ms, digest_quiet_ms;
+	/* Digests leave out bugs not re-verified this recently; 0: off. */
+	int64_t digest_reverify_max_age_ms;
 };
 
 /* The fields table, for kreview.yaml(5) checks. */
@@ -168,6 +170,12 @@ int bugdb_schema_version(const struct bugdb *db);
  */
 int bugdb_begin(struct bugdb *db, struct strbuf *err);
 int bugdb_commit(struct bugdb *db, struct strbuf *err);
+/*
+ * A read transaction: the queries until bugdb_commit() see one
+ * snapshot (a count and the rows it counted agree) and do not block
+ * writers.  0 or -EIO.
+ */
+int bugdb_begin_read(struct bugdb *db, struct strbuf *err);
 /* Fix the clock (Unix ms) for tests; 0 restores the real one. */
 void bugdb_set_clock(struct bugdb *db, int64_t now_ms);
 
@@ -383,12 +391,22 @@ enum bugdb_sort {
 
 int bugdb_sort_parse(enum bugdb_sort *out, const char *name);
 
+/*
+ * What a query selects and how many columns of each bug it reads.
+ * The default is every column but evidence and explanation ('full'
+ * adds them).  'brief' reads only what a table listing shows - id,
+ * title, status, severity, prio, times_seen, first_seen_ms and
+ * last_seen_ms - from an index that holds them in each sort order, so
+ * that it never touches the table; the other fields are zero, "" or
+ * NULL.  'brief' wins over 'full'.
+ */
 struct bugdb_query {
 	unsigned int status_mask;	/* 1u << status; 0: all */
 	unsigned int severity_mask;	/* 1u << severity; 0: all */
 	enum bugdb_sort sort;
 	size_t limit;			/* 0: all */
 	bool full;			/* also evidence and explanation */
+	bool brief;			/* only the listing columns */
 };
 
 #define BUGDB_QUERY_INIT { .sort = BUGDB_SORT_SEVERITY }
@@ -401,9 +419,29 @@ struct bugdb_list {
 #define BUGDB_LIST_INIT { 0 }
 
 void bugdb_list_release(struct bugdb_list *l);
-/* Append the matching bugs to 'out'; 0 or -EIO. */
+/* Append copies of the matching bugs to 'out'; 0 or -EIO. */
 int bugdb_query_run(struct bugdb_list *out, struct bugdb *db,
 		    const struct bugdb_query *q, struct strbuf *err);
+
+/*
+ * Called once per row by bugdb_query_each().  '*b' and its strings
+ * are borrowed from the database and valid only during the call: copy
+ * what must outlive it, never free or change it.  A nonzero return
+ * stops the walk.
+ */
+typedef int (*bugdb_row_fn)(const struct bugdb_bug *b, void *data);
+
+/*
+ * Hand each matching bug to 'fn' in order without copying it: the
+ * fast path for listings.  Returns 0, -EIO (message in 'err'), or the
+ * first nonzero value 'fn' returned.  'fn' may run other queries but
+ * must not change the database.
+ */
+int bugdb_query_each(struct bugdb *db, const struct bugdb_query *q,
+		     bugdb_row_fn fn, void *data, struct strbuf *err);
+/* The number of bugs 'q' selects (after its limit); 0 or -EIO. */
+int bugdb_query_count(size_t *out, struct bugdb *db,
+		      const struct bugdb_query *q, struct strbuf *err);
 
 /* Counts per status into 'out[BUGDB_STATUS_MAX]'. */
 int bugdb_count(int64_t *out, struct bugdb *db, struct strbuf *err);
@@ -446,13 +484,17 @@ int bugdb_get_detail(struct bugdb_detail *out, struct bugdb *db,
 struct bugdb_digest_opts {
 	int min_bugs, max_bugs;
 	int64_t min_age_ms, quiet_ms;
+	int64_t reverify_max_age_ms;	/* 0: no re-verification check */
 };
 
 /*
- * Pick the bugs of a digest (reference §6, steps 1-4; re-verification
- * age is not applied yet): open/confirmed, not backburner, not stale,
- * older than min_age, no human activity within quiet; confirmed first,
- * then severity, prio, times seen, oldest.  Fewer than min_bugs: none.
+ * Pick the bugs of a digest (reference §6, steps 1-4): open/confirmed,
+ * not backburner, not stale, older than min_age, no human activity
+ * within quiet, and verified present within reverify_max_age (the last
+ * re-verification, or for a bug never re-verified its admission) -
+ * older ones are "possibly fixed" and wait for the next
+ * re-verification; confirmed first, then severity, prio, times seen,
+ * oldest.  Fewer than min_bugs: none.
  */
 int bugdb_digest_pick(struct bugdb_list *out, struct bugdb *db,
 		      const struct bugdb_digest_opts *o, struct strbuf *err);

@@ -18,6 +18,15 @@ struct bugdb_bug;
 struct bugdb_detail;
 struct bugdb_list;
 
+/* The header line of the text table. */
+void bugexport_text_header(struct strbuf *out);
+/* One row of the text table: id, severity, status, prio, times seen,
+ * age at 'now_ms' and title - the fields of a brief query. */
+void bugexport_text_row(struct strbuf *out, const struct bugdb_bug *b,
+			int64_t now_ms);
+/* One JSON object and a newline ('first': no leading comma). */
+void bugexport_json_row(struct strbuf *out, const char *section,
+			const struct bugdb_bug *b, bool first);
 /* One table row per bug of 'l' (a header first when 'header'). */
 void bugexport_list_text(struct strbuf *out, const char *section,
 			 const struct bugdb_list *l, int64_t now_ms,

@@ -81,7 +81,10 @@ assert b["id"].startswith("NET-"), b
 print(b["id"])
 PY
 )
-K list | grep -q "$bug" || fail "text list"
+K list > "$TRASH/list.txt"
+grep -q "$bug" "$TRASH/list.txt" || fail "text list"
+grep -qx "== NETWORKING \[GENERAL\] (1)" "$TRASH/list.txt" || fail "list header: $(cat "$TRASH/list.txt")"
+K list --limit 1 --sort seen | grep -q "$bug" || fail "list --limit"
 K list --status fixed --json | python3 -c 'import json,sys; assert json.load(sys.stdin)["bugs"] == []'
 K list --severity low | grep -q "$bug" && fail "severity filter"
 K list --sort age --subsystem networking-general | grep -q "$bug" || fail "list by slug"
@@ -115,6 +118,19 @@ K show "$bug" | grep -q "sightings (2)" || fail "suppressed sighting not recorde
 
 # 4. a digest, and mail commands replying to it
 K set "$bug" status=open
+# not verified present for a month: possibly fixed, left out until the
+# next re-verification finds it again
+python3 - "$bugs/networking-general.db" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1])
+old = int(time.time() * 1000) - 30 * 86400 * 1000
+db.execute("update bug set first_seen = ?, last_verified_at = ?", (old, old))
+db.commit()
+PY
+K digest --dry-run --subsystem "NETWORKING [GENERAL]" > "$TRASH/digest" 2> "$TRASH/e"
+grep -q "nothing to send" "$TRASH/e" || fail "digest of a bug not re-verified: $(cat "$TRASH/digest" "$TRASH/e")"
+K reverify --tree "$repo" --rev main 2> "$TRASH/e" > /dev/null
+grep -q "1 still present" "$TRASH/e" || fail "reverify 2: $(cat "$TRASH/e")"
 K digest --subsystem "NETWORKING [GENERAL]" > "$TRASH/digest"
 grep -q "^Subject: \[kreview\] NETWORKING \[GENERAL\] open-bug digest" "$TRASH/digest" || fail "digest subject"
 grep -q "^<1> " "$TRASH/digest" || fail "digest ref"

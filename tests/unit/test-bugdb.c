@@ -147,7 +147,7 @@ static void test_open(void **state)
 
 	assert_string_equal(bugdb_section(f->db), "IO_URING");
 	assert_string_equal(bugdb_prefix(f->db), "IOU");
-	assert_int_equal(bugdb_schema_version(f->db), 1);
+	assert_int_equal(bugdb_schema_version(f->db), 2);
 	/* an existing file opens without the section, not with another */
 	assert_int_equal(bugdb_open(&db, f->path.buf, NULL, &err), 0);
 	assert_string_equal(bugdb_section(db), "IO_URING");
@@ -776,6 +776,358 @@ static void test_review_apply(void **state)
 	strbuf_release(&p);
 }
 
+/* A file of schema 1 gains the listing indexes and keeps its bugs. */
+static void test_migrate_v1(void **state)
+{
+	struct fx *f = *state;
+	struct bugdb_finding a = mk("m1", "one", SEV_HIGH);
+	struct bugdb_query q = BUGDB_QUERY_INIT;
+	struct bugdb_list l = BUGDB_LIST_INIT;
+	struct strbuf err = STRBUF_INIT;
+	enum bugdb_admission w;
+	char id[BUGDB_ID_MAX];
+	struct bugdb *db = NULL;
+	sqlite3_stmt *st;
+	sqlite3 *h;
+
+	admit(&w, id, f->db, &a);
+	bugdb_close(f->db);
+	f->db = NULL;
+	/* back to the indexes and version of schema 1 */
+	assert_int_equal(sqlite3_open(f->path.buf, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h,
+				      "DROP INDEX bug_list_by_severity;"
+				      "DROP INDEX bug_list_by_seen;"
+				      "DROP INDEX bug_list_by_age;"
+				      "CREATE INDEX bug_by_severity ON bug("
+				      "severity DESC, prio DESC,"
+				      " times_seen DESC, first_seen);"
+				      "CREATE INDEX bug_by_last_seen ON"
+				      " bug(last_seen);"
+				      "CREATE INDEX bug_by_first_seen ON"
+				      " bug(first_seen);"
+				      "PRAGMA user_version = 1;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(bugdb_open(&db, f->path.buf, NULL, &err), 0);
+	assert_int_equal(bugdb_schema_version(db), 2);
+	q.brief = true;
+	assert_int_equal(bugdb_query_run(&l, db, &q, &err), 0);
+	assert_int_equal(l.nr, 1);
+	assert_string_equal(l.v[0].id, id);
+	bugdb_list_release(&l);
+	bugdb_close(db);
+	assert_int_equal(sqlite3_open(f->path.buf, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT group_concat(name, ' ')"
+					       " FROM (SELECT name FROM"
+					       " sqlite_master WHERE type ="
+					       " 'index' AND tbl_name = 'bug'"
+					       " AND name NOT LIKE 'sqlite%'"
+					       " ORDER BY name)",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0),
+			    "bug_by_place bug_by_signature bug_by_status "
+			    "bug_by_status_seen bug_list_by_age "
+			    "bug_list_by_seen bug_list_by_severity");
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	assert_int_equal(bugdb_open(&f->db, f->path.buf, NULL, &err), 0);
+	strbuf_release(&err);
+}
+
+struct walk {
+	struct strbuf ids;	/* "id id id " */
+	size_t nr, stop_at;
+	struct bugdb *db;	/* nested query on the first row, or NULL */
+	const struct bugdb_query *q;
+	size_t nested_nr;
+};
+
+static int walk_row(const struct bugdb_bug *b, void *data)
+{
+	struct walk *w = data;
+
+	strbuf_addf(&w->ids, "%s ", b->id);
+	if (w->db && !w->nr) {
+		struct walk in = { .ids = STRBUF_INIT };
+		struct strbuf err = STRBUF_INIT;
+
+		/* the very same query while the outer walk is on row 1 */
+		assert_int_equal(bugdb_query_each(w->db, w->q, walk_row, &in,
+						  &err),
+				 0);
+		w->nested_nr = in.nr;
+		strbuf_release(&in.ids);
+		strbuf_release(&err);
+	}
+	if (++w->nr == w->stop_at)
+		return 7;
+	return 0;
+}
+
+/* Whether 'a' may come before 'b' in the order of 's'. */
+static bool in_order(const struct bugdb_bug *a, const struct bugdb_bug *b,
+		     enum bugdb_sort s)
+{
+	int c;
+
+	switch (s) {
+	case BUGDB_SORT_SEEN:
+		if (a->last_seen_ms != b->last_seen_ms)
+			return a->last_seen_ms > b->last_seen_ms;
+		break;
+	case BUGDB_SORT_AGE:
+		if (a->first_seen_ms != b->first_seen_ms)
+			return a->first_seen_ms < b->first_seen_ms;
+		break;
+	default:
+		if (a->severity != b->severity)
+			return a->severity > b->severity;
+		if (a->prio != b->prio)
+			return a->prio > b->prio;
+		if (a->times_seen != b->times_seen)
+			return a->times_seen > b->times_seen;
+		if (a->first_seen_ms != b->first_seen_ms)
+			return a->first_seen_ms < b->first_seen_ms;
+		break;
+	}
+	c = strcmp(a->id, b->id);
+	return c < 0;
+}
+
+/*
+ * The brief view walks the listing indexes, the record view is left to
+ * the planner: both give the same bugs in the same order, the brief
+ * one with only its fields; limits, counts, stopping and nesting.
+ */
+static void test_query_views(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf err = STRBUF_INIT;
+	char ids[24][BUGDB_ID_MAX];
+	enum bugdb_admission w;
+	int rc;
+	static const unsigned masks[][2] = {
+		{ 0, 0 },
+		{ 1u << BUGDB_OPEN | 1u << BUGDB_CONFIRMED, 0 },
+		{ 0, 1u << SEV_HIGH | 1u << SEV_CRITICAL },
+		{ 1u << BUGDB_INVALID, 1u << SEV_HIGH },
+		{ 1u << BUGDB_DUP, 0 },
+	};
+
+	for (int i = 0; i < 24; i++) {
+		char fpr[16], title[32], fn[32];
+		struct bugdb_finding a;
+
+		snprintf(fpr, sizeof(fpr), "v%d", i);
+		snprintf(title, sizeof(title), "bug %d", i);
+		snprintf(fn, sizeof(fn), "function_%d", i);
+		a = mk(fpr, title, (enum finding_severity)(i % 4));
+		a.function = fn;
+		/* equal times across bugs: the id tie-break decides */
+		bugdb_set_clock(f->db, T0 + (i % 5) * DAY);
+		admit(&w, ids[i], f->db, &a);
+		if (i % 3 == 0) {
+			bugdb_set_clock(f->db, T0 + (i % 7) * DAY);
+			admit(&w, ids[i], f->db, &a);
+		}
+		if (i % 4 == 1)
+			assert_int_equal(bugdb_set_prio(f->db, ids[i],
+							BUGDB_PRIO_HIGH, "m",
+							NULL, NULL, &err),
+					 0);
+		if (i % 6 == 2)
+			assert_int_equal(bugdb_set_status(f->db, ids[i],
+							  BUGDB_INVALID, "m",
+							  NULL, NULL, &err),
+					 0);
+	}
+	for (size_t m = 0; m < ARRAY_SIZE(masks); m++) {
+		for (int s = 0; s < BUGDB_SORT_MAX; s++) {
+			for (size_t limit = 0; limit < 30; limit += 5) {
+				struct bugdb_query q = BUGDB_QUERY_INIT;
+				struct bugdb_list brief = BUGDB_LIST_INIT;
+				struct bugdb_list rec = BUGDB_LIST_INIT;
+				struct walk wb = { .ids = STRBUF_INIT };
+				struct walk wr = { .ids = STRBUF_INIT };
+				size_t count = 99;
+
+				q.status_mask = masks[m][0];
+				q.severity_mask = masks[m][1];
+				q.sort = (enum bugdb_sort)s;
+				q.limit = limit;
+				rc = bugdb_query_run(&rec, f->db, &q, &err);
+				assert_int_equal(rc, 0);
+				q.brief = true;
+				rc = bugdb_query_run(&brief, f->db, &q, &err);
+				assert_int_equal(rc, 0);
+				rc = bugdb_query_each(f->db, &q, walk_row, &wb,
+						      &err);
+				assert_int_equal(rc, 0);
+				q.brief = false;
+				q.full = true;
+				rc = bugdb_query_each(f->db, &q, walk_row, &wr,
+						      &err);
+				assert_int_equal(rc, 0);
+				assert_string_equal(wb.ids.buf, wr.ids.buf);
+				rc = bugdb_query_count(&count, f->db, &q, &err);
+				assert_int_equal(rc, 0);
+				assert_int_equal(count, rec.nr);
+				assert_int_equal(brief.nr, rec.nr);
+				assert_int_equal(wb.nr, rec.nr);
+				if (limit)
+					assert_true(rec.nr <= limit);
+				/* bugs 2 and 14 are invalid and high */
+				if (m == 3 && !limit)
+					assert_int_equal(rec.nr, 2);
+				if (m == 0)
+					assert_int_equal(rec.nr,
+							 limit && limit < 24 ?
+								 limit : 24);
+				for (size_t k = 0; k < rec.nr; k++) {
+					const struct bugdb_bug *b = &brief.v[k];
+					const struct bugdb_bug *r = &rec.v[k];
+
+					assert_string_equal(b->id, r->id);
+					assert_string_equal(b->title, r->title);
+					assert_int_equal(b->status, r->status);
+					assert_int_equal(b->severity,
+							 r->severity);
+					assert_int_equal(b->prio, r->prio);
+					assert_int_equal(b->times_seen,
+							 r->times_seen);
+					assert_int_equal(b->first_seen_ms,
+							 r->first_seen_ms);
+					assert_int_equal(b->last_seen_ms,
+							 r->last_seen_ms);
+					assert_string_equal(b->file, "");
+					assert_string_equal(b->signature, "");
+					assert_null(b->evidence);
+					assert_string_equal(r->file,
+							    "io_uring/net.c");
+					if (masks[m][0])
+						assert_true(masks[m][0] &
+							    1u << r->status);
+					if (masks[m][1])
+						assert_true(masks[m][1] &
+							    1u << r->severity);
+					if (k)
+						assert_true(in_order(
+							&rec.v[k - 1], r,
+							(enum bugdb_sort)s));
+				}
+				bugdb_list_release(&brief);
+				bugdb_list_release(&rec);
+				strbuf_release(&wb.ids);
+				strbuf_release(&wr.ids);
+			}
+		}
+	}
+	/* a callback's nonzero return stops the walk and is returned */
+	{
+		struct bugdb_query q = BUGDB_QUERY_INIT;
+		struct walk wk = { .ids = STRBUF_INIT, .stop_at = 3 };
+		size_t total = 0;
+
+		q.brief = true;
+		assert_int_equal(bugdb_query_each(f->db, &q, walk_row, &wk,
+						  &err),
+				 7);
+		assert_int_equal(wk.nr, 3);
+		/* the statement is free again, and nests in itself */
+		strbuf_reset(&wk.ids);
+		wk.nr = 0;
+		wk.stop_at = 0;
+		wk.db = f->db;
+		wk.q = &q;
+		assert_int_equal(bugdb_query_each(f->db, &q, walk_row, &wk,
+						  &err),
+				 0);
+		assert_int_equal(bugdb_query_count(&total, f->db, &q, &err), 0);
+		assert_int_equal(total, 24);
+		assert_int_equal(wk.nr, 24);
+		assert_int_equal(wk.nested_nr, 24);
+		strbuf_release(&wk.ids);
+		/* a read snapshot around a count and its walk */
+		assert_int_equal(bugdb_begin_read(f->db, &err), 0);
+		assert_int_equal(bugdb_query_count(&total, f->db, &q, &err), 0);
+		assert_int_equal(bugdb_commit(f->db, &err), 0);
+	}
+	strbuf_release(&err);
+}
+
+/* §6 step 2: bugs not verified present recently are left out. */
+static void test_digest_reverify_age(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf err = STRBUF_INIT;
+	struct bugdb_list l = BUGDB_LIST_INIT;
+	struct bugdb_digest_opts o = { .min_bugs = 1, .max_bugs = 10,
+				       .min_age_ms = 7 * DAY,
+				       .reverify_max_age_ms = 14 * DAY };
+	struct bugdb_finding old = mk("r1", "verified at admission, long ago",
+				      SEV_HIGH);
+	struct bugdb_finding unver = mk("r2", "never verified, old", SEV_HIGH);
+	struct bugdb_finding recent = mk("r3", "never verified, recent",
+					 SEV_HIGH);
+	struct bugdb_finding rever = mk("r4", "re-verified lately", SEV_HIGH);
+	struct bugdb_finding stale = mk("r5", "stale", SEV_HIGH);
+	char id_old[BUGDB_ID_MAX], id_unver[BUGDB_ID_MAX];
+	char id_recent[BUGDB_ID_MAX], id_rever[BUGDB_ID_MAX];
+	char id_stale[BUGDB_ID_MAX];
+	enum bugdb_admission w;
+
+	unver.verified = false;
+	recent.verified = false;
+	bugdb_set_clock(f->db, T0);
+	admit(&w, id_old, f->db, &old);
+	admit(&w, id_unver, f->db, &unver);
+	admit(&w, id_rever, f->db, &rever);
+	admit(&w, id_stale, f->db, &stale);
+	bugdb_set_clock(f->db, T0 + 10 * DAY);
+	admit(&w, id_recent, f->db, &recent);
+	bugdb_set_clock(f->db, T0 + 19 * DAY);
+	assert_int_equal(bugdb_verified(f->db, id_rever, "abc", false, &err),
+			 0);
+	assert_int_equal(bugdb_verified(f->db, id_stale, "abc", false, &err),
+			 0);
+	assert_int_equal(bugdb_verified(f->db, id_stale, "abd", true, &err),
+			 0);
+	bugdb_set_clock(f->db, T0 + 20 * DAY);
+	assert_int_equal(bugdb_digest_pick(&l, f->db, &o, &err), 0);
+	assert_int_equal(l.nr, 2);
+	/* same severity: oldest first */
+	assert_string_equal(l.v[0].id, id_rever);
+	assert_string_equal(l.v[1].id, id_recent);
+	bugdb_list_release(&l);
+	/* at the very edge of the age a bug still counts as verified */
+	o.reverify_max_age_ms = 10 * DAY;
+	assert_int_equal(bugdb_digest_pick(&l, f->db, &o, &err), 0);
+	assert_int_equal(l.nr, 2);
+	bugdb_list_release(&l);
+	o.reverify_max_age_ms = 10 * DAY - 1;
+	assert_int_equal(bugdb_digest_pick(&l, f->db, &o, &err), 0);
+	assert_int_equal(l.nr, 1);
+	assert_string_equal(l.v[0].id, id_rever);
+	bugdb_list_release(&l);
+	/* 0: no age check; the stale bug stays out all the same */
+	o.reverify_max_age_ms = 0;
+	assert_int_equal(bugdb_digest_pick(&l, f->db, &o, &err), 0);
+	assert_int_equal(l.nr, 4);
+	for (size_t i = 0; i < l.nr; i++)
+		assert_string_not_equal(l.v[i].id, id_stale);
+	bugdb_list_release(&l);
+	/* min_bugs counts what is left after the age check */
+	o.reverify_max_age_ms = 14 * DAY;
+	o.min_bugs = 3;
+	assert_int_equal(bugdb_digest_pick(&l, f->db, &o, &err), 0);
+	assert_int_equal(l.nr, 0);
+	strbuf_release(&err);
+}
+
 static void test_config(void **state)
 {
 	static const char yml[] =
@@ -805,6 +1157,7 @@ static void test_config(void **state)
 	assert_int_equal(p.min_support, 1);
 	assert_int_equal(p.severity_floor, SEV_HIGH);
 	assert_false(p.require_verification);
+	assert_int_equal(cfg->bugs->digest_reverify_max_age_ms, 14 * DAY);
 	bugdb_config_policy(&p, cfg->bugs, "IO_URING");
 	assert_true(p.require_verification);
 	assert_int_equal(p.min_support, 2);
@@ -860,6 +1213,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_query_and_digest, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_review_apply, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_query_views, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_digest_reverify_age, setup,
 						teardown),
 		cmocka_unit_test(test_config),
 	};

@@ -72,6 +72,11 @@ static void test_json(void **state)
 	strbuf_reset(&sb);
 	strbuf_add_json_str(&sb, "\xc3\xa9", 2);
 	assert_string_equal(sb.buf, "\"\xc3\xa9\"");
+	/* runs around escapes, invalid and cut UTF-8, DEL, NUL */
+	strbuf_reset(&sb);
+	strbuf_add_json_str(&sb, "ab \xc3\xa9 c\x7f\td\xc3(e\0f\xe2\x82", 17);
+	assert_string_equal(sb.buf, "\"ab \xc3\xa9 c\\u007f\\td\xef\xbf\xbd(e"
+				    "\\u0000f\xef\xbf\xbd\xef\xbf\xbd\"");
 	strbuf_release(&sb);
 }
 
