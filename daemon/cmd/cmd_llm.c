@@ -28,6 +28,29 @@
 #define PING_MAX_TOKENS 16
 #define MAX_PROMPT (16u << 20)
 
+int cmd_llm_engine(struct llm_engine **out, struct kreview_config *cfg,
+		   struct strbuf *err)
+{
+	struct llm_engine_opts eopts = LLM_ENGINE_OPTS_INIT;
+	struct strbuf note = STRBUF_INIT;
+	int r;
+
+	/* someone waits at the terminal: an open breaker fails at once */
+	eopts.fail_fast = true;
+	if (!cfg->endpoints && llm_local_detect(&cfg->endpoints, &note) == 0)
+		fprintf(stderr, "kreview: %s\n", note.buf);
+	strbuf_release(&note);
+	r = llm_engine_new(out, &eopts, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; cfg->endpoints && i < cfg->endpoints->nr; i++) {
+		r = llm_engine_add_endpoint(*out, &cfg->endpoints->eps[i], err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static const char usage_ping[] =
 	"kreview llm ping [--config FILE] [--endpoint NAME] [NAME...]";
 static const char usage_ask[] =
