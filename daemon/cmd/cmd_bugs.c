@@ -783,8 +783,9 @@ static void ask_verifier(struct reverify *rv, struct bugdb *db,
 
 	bugverify_result_init(&res);
 	if (!verifier_ready(rv) || rv->broken) {
-		printf("%s left as it was: the verifier is not available\n",
-		       b->id);
+		printf("%s left as it was: %s\n", b->id,
+		       rv->broken ? "not asked after the endpoint failed" :
+				    "the verifier is not available");
 		rv->errors++;
 		goto out;
 	}
