@@ -813,9 +813,12 @@ static void ask_verifier(struct reverify *rv, struct bugdb *db,
 		goto out;
 	}
 	rec.reason = res.reason.buf;
-	rec.verdict = res.verdict == BUGVERIFY_PRESENT ? BUGDB_VERDICT_PRESENT :
-		      res.verdict == BUGVERIFY_GONE	   ? BUGDB_VERDICT_GONE :
-							     BUGDB_VERDICT_UNSURE;
+	if (res.verdict == BUGVERIFY_PRESENT)
+		rec.verdict = BUGDB_VERDICT_PRESENT;
+	else if (res.verdict == BUGVERIFY_GONE)
+		rec.verdict = BUGDB_VERDICT_GONE;
+	else
+		rec.verdict = BUGDB_VERDICT_UNSURE;
 	if (rec.verdict == BUGDB_VERDICT_GONE) {
 		if (bugverify_changed_in(changed, rv->repo, base, &rv->commit,
 					 pl, &err) < 0) {
@@ -928,7 +931,8 @@ out:
 /* Re-verification is for bugs that are still to be fixed. */
 static bool reverifiable(enum bugdb_status s)
 {
-	return s == BUGDB_OPEN || s == BUGDB_CONFIRMED || s == BUGDB_FIX_PENDING;
+	return s == BUGDB_OPEN || s == BUGDB_CONFIRMED ||
+	       s == BUGDB_FIX_PENDING;
 }
 
 /*
@@ -972,8 +976,9 @@ static int reverify_pick(struct bugdb_list *lists, const struct bugdb_set *set,
 			fprintf(stderr, "kreview: %s\n", err.buf);
 			ret = -1;
 		} else if (!reverifiable(b.status)) {
-			fprintf(stderr, "kreview: %s is %s: only open, confirmed "
-					"and fix-pending bugs are re-verified\n",
+			fprintf(stderr, "kreview: %s is %s: only open, "
+					"confirmed and fix-pending bugs are "
+					"re-verified\n",
 				b.id, bugdb_status_name(b.status));
 			ret = -1;
 		}
@@ -1019,7 +1024,8 @@ static int do_reverify(struct bugs_ctx *c)
 		ret = BUGS_USAGE;
 		goto out;
 	}
-	if (git_revparse_single(&obj, rv.repo, c->o.rev ? c->o.rev : "HEAD") < 0 ||
+	if (git_revparse_single(&obj, rv.repo,
+				c->o.rev ? c->o.rev : "HEAD") < 0 ||
 	    git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) < 0) {
 		fprintf(stderr, "kreview: no commit '%s' in the tree\n",
 			c->o.rev ? c->o.rev : "HEAD");
@@ -1044,10 +1050,10 @@ static int do_reverify(struct bugs_ctx *c)
 			rv.would_tokens, rv.errors);
 	} else {
 		fprintf(stderr, "kreview: at %.12s: %zu still present, %zu "
-				"obsolete, %zu stale, %zu fixed, %zu errors (%zu "
-				"unchanged, %zu asked the verifier, %zu answered "
-				"from the cache); %" PRIu64 " tokens in, %" PRIu64
-				" out, $%.4f\n",
+				"obsolete, %zu stale, %zu fixed, %zu errors "
+				"(%zu unchanged, %zu asked the verifier, %zu "
+				"answered from the cache); %" PRIu64 " tokens "
+				"in, %" PRIu64 " out, $%.4f\n",
 			rv.hex, rv.still, rv.obsolete, rv.stale, rv.fixed,
 			rv.errors, rv.unchanged, rv.asked, rv.cached,
 			rv.usage.in_uncached + rv.usage.cache_write +

@@ -46,15 +46,6 @@ static size_t line_offset(const char *buf, size_t len, unsigned n)
 	return pos;
 }
 
-static unsigned count_lines(const char *buf, size_t len)
-{
-	unsigned n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += buf[i] == '\n';
-	return n + (len && buf[len - 1] != '\n');
-}
-
 /* The line (1-based) where 'needle' first occurs in 'buf', 0 if nowhere. */
 static unsigned find_line(const char *buf, size_t len, const char *needle)
 {
@@ -62,7 +53,7 @@ static unsigned find_line(const char *buf, size_t len, const char *needle)
 
 	if (!*needle || !hit)
 		return 0;
-	return count_lines(buf, (size_t)(hit - buf)) +
+	return (unsigned)count_lines(buf, (size_t)(hit - buf)) +
 	       (hit == buf || hit[-1] == '\n');
 }
 
@@ -103,7 +94,7 @@ static void take_excerpt(struct bugverify_code *out, const struct strbuf *file,
 			 const struct bugverify_place *pl)
 {
 	struct strbuf key = STRBUF_INIT, call = STRBUF_INIT;
-	unsigned total = count_lines(file->buf, file->len);
+	unsigned total = (unsigned)count_lines(file->buf, file->len);
 	unsigned a = 0, b = 0, start, end;
 
 	out->found = BUGVERIFY_EXCERPT;
@@ -451,8 +442,8 @@ int bugverify_request(struct llm_request *out, const struct prompt *p,
 		strbuf_addf(&user, "(The code was cut after line %u by the"
 				   " size limit; it goes on to line %u.)\n",
 			    shown, code->end_line);
-	strbuf_addstr(&user, "\nIs the bug as recorded still present in the code"
-			     " as it is now?  Answer with one JSON object"
+	strbuf_addstr(&user, "\nIs the bug as recorded still present in the"
+			     " code as it is now?  Answer with one JSON object"
 			     " {\"verdict\": \"present\" | \"gone\" |"
 			     " \"unsure\", \"reason\": \"...\"} as described"
 			     " above.\n");
@@ -507,7 +498,9 @@ static void add_reason(struct strbuf *out, const char *s)
 	if (out->len - start > BUGVERIFY_MAX_REASON) {
 		size_t cut = start + BUGVERIFY_MAX_REASON;
 
-		while (cut > start && ((unsigned char)out->buf[cut] & 0xc0) == 0x80)
+		/* back to the first byte of a UTF-8 sequence */
+		while (cut > start &&
+		       ((unsigned char)out->buf[cut] & 0xc0) == 0x80)
 			cut--;
 		strbuf_setlen(out, cut);
 		strbuf_addstr(out, "...");
@@ -534,7 +527,8 @@ int bugverify_parse(enum bugverify_verdict *out, struct strbuf *reason,
 	    !json_object_object_get_ex(root, "verdict", &v) ||
 	    !json_object_is_type(v, json_type_string)) {
 		if (err)
-			strbuf_addstr(err, "the answer has no \"verdict\" string");
+			strbuf_addstr(err,
+				      "the answer has no \"verdict\" string");
 		goto out;
 	}
 	name = json_object_get_string(v);
@@ -552,7 +546,8 @@ int bugverify_parse(enum bugverify_verdict *out, struct strbuf *reason,
 	if (!json_object_object_get_ex(root, "reason", &rs) ||
 	    !json_object_is_type(rs, json_type_string)) {
 		if (err)
-			strbuf_addstr(err, "the answer has no \"reason\" string");
+			strbuf_addstr(err,
+				      "the answer has no \"reason\" string");
 		goto out;
 	}
 	*out = (enum bugverify_verdict)k;
@@ -682,7 +677,7 @@ int bugverify_run(struct bugverify_result *out, const struct bugverify_bug *b,
 	}
 	(void)llm_engine_run(o->engine);
 	if (!w.done) {
-		/* the call is left in the engine: free it, never run it again */
+		/* the call stays in the engine: free it, never run it */
 		strbuf_addstr(err, "the LLM engine failed");
 		out->cls = LLM_CLASS_LOCAL;
 		r = -EIO;

@@ -459,15 +459,6 @@ static unsigned add_lines(struct strbuf *out, const char *buf, size_t len,
 	return shown;
 }
 
-static unsigned count_lines(const char *buf, size_t len)
-{
-	unsigned n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += buf[i] == '\n';
-	return n + (len && buf[len - 1] != '\n');
-}
-
 /* The blob at 'path' of position 'pos', checked for text. */
 static int read_blob(git_blob **out, struct revtools *t, const char *path,
 		     size_t pos, struct strbuf *err)
@@ -516,7 +507,7 @@ static int tool_read_file(struct strbuf *out, struct revtools *t,
 		goto out;
 	buf = git_blob_rawcontent(blob);
 	len = (size_t)git_blob_rawsize(blob);
-	total = count_lines(buf, len);
+	total = (unsigned)count_lines(buf, len);
 	if (end < start) {
 		strbuf_addf(err, "end %" PRId64 " is before start %" PRId64,
 			    end, start);

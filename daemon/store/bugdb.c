@@ -2210,10 +2210,11 @@ static int has_fix(struct bugdb *db, const char *id, struct strbuf *err)
 static int verdict_present(struct bugdb *db, const char *id,
 			   const struct bugdb_recheck *v, struct strbuf *err)
 {
-	sqlite3_stmt *st = stmt(db, "UPDATE bug SET stale = 0, code_commit = ?1,"
-				    " line = CASE WHEN ?2 > 0 THEN ?2 ELSE line"
-				    " END, end_line = CASE WHEN ?3 > 0 THEN ?3"
-				    " ELSE end_line END, last_verified_at = ?4,"
+	sqlite3_stmt *st = stmt(db, "UPDATE bug SET stale = 0,"
+				    " code_commit = ?1, line = CASE WHEN ?2 > 0"
+				    " THEN ?2 ELSE line END, end_line = CASE"
+				    " WHEN ?3 > 0 THEN ?3 ELSE end_line END,"
+				    " last_verified_at = ?4,"
 				    " last_verified_commit = ?1 WHERE id = ?5");
 	int r;
 

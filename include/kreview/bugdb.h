@@ -382,9 +382,9 @@ enum bugdb_verdict {
 
 struct bugdb_recheck {
 	enum bugdb_verdict verdict;
-	const char *commit;	/* the commit the code was read at (hex) */
-	int line, end_line;	/* PRESENT: the code's lines there; 0 keeps */
-	const char *changed_in;	/* GONE: the commit that changed the code */
+	const char *commit;	/* where the code was read (hex) */
+	int line, end_line;	/* PRESENT: its lines there; 0 keeps */
+	const char *changed_in;	/* GONE: the commit that changed it */
 	const char *reason;	/* the verifier's reason, or NULL */
 };
 

@@ -180,11 +180,11 @@ struct bugverify_result {
 	enum bugverify_verdict verdict;
 	/* The model's reason, or why its answer is unusable. */
 	struct strbuf reason;
-	enum llm_class cls;		/* LLM_CLASS_OK unless a call failed */
-	struct llm_usage usage;		/* tokens spent (none when cached) */
+	enum llm_class cls;	/* LLM_CLASS_OK unless a call failed */
+	struct llm_usage usage;	/* tokens spent (none when cached) */
 	double cost;
-	unsigned calls;			/* model calls, repairs included */
-	bool cached;			/* answered by the cache */
+	unsigned calls;		/* model calls, repairs included */
+	bool cached;		/* answered by the cache */
 };
 
 void bugverify_result_init(struct bugverify_result *r);
