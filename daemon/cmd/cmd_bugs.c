@@ -871,7 +871,7 @@ static void reverify_bug(struct reverify *rv, struct bugdb *db,
 				      b->end_line, b->evidence };
 	const char *base = b->last_verified_commit ? b->last_verified_commit :
 						     b->code_commit;
-	bool dry = rv->c->o.dry_run;
+	bool dry = rv->c->o.dry_run, by_evidence;
 	struct bugverify_code code;
 	struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
 	int r;
@@ -902,7 +902,8 @@ static void reverify_bug(struct reverify *rv, struct bugdb *db,
 	}
 	if (!b->stale) {
 		r = bugverify_unchanged(rv->repo, base, &pl, &code, &err);
-		if (r == -ENOENT)	/* no commit to compare with */
+		by_evidence = r == -ENOENT;	/* no commit to compare with */
+		if (by_evidence)
 			r = bugverify_evidence_holds(&pl, &code);
 		if (r < 0) {
 			fprintf(stderr, "kreview: %s: %s, skipped\n", b->id,
@@ -914,8 +915,12 @@ static void reverify_bug(struct reverify *rv, struct bugdb *db,
 			if (!dry)
 				(void)bugdb_verified(db, b->id, rv->hex, false,
 						     NULL);
-			printf("%s unchanged since %.12s: still present\n",
-			       b->id, base ? base : "it was recorded");
+			if (by_evidence)
+				printf("%s unchanged (its evidence is still "
+				       "there): still present\n", b->id);
+			else
+				printf("%s unchanged since %.12s: still "
+				       "present\n", b->id, base);
 			rv->still++;
 			rv->unchanged++;
 			goto out;
@@ -1013,8 +1018,9 @@ static int do_reverify(struct bugs_ctx *c)
 	git_object *obj = NULL, *peeled = NULL;
 	int ret = BUGS_FAIL;
 
-	if (c->o.endpoint && !llm_config_find(c->cfg->endpoints,
-					      c->o.endpoint)) {
+	/* without endpoints a local server is looked for later */
+	if (c->o.endpoint && c->cfg->endpoints &&
+	    !llm_config_find(c->cfg->endpoints, c->o.endpoint)) {
 		fprintf(stderr, "kreview: no endpoint named '%s' in the "
 				"configuration\n", c->o.endpoint);
 		return BUGS_USAGE;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kreview bugs reverify with the LLM verifier against the mock server.
-# Seven bugs recorded at commit A; commit B changes five functions,
+# Eight bugs recorded (seven at commit A); commit B changes five functions,
 # leaves one alone and removes one.  The mock answers in request order
 # (tests/data/bugs/mock/reverify/any.N), so the bugs that need the
 # verifier are asked about one ID at a time:
@@ -11,6 +11,7 @@
 #   G  no JSON, twice (the repair re-ask)  -> stale, answer unusable
 #   C  function unchanged                  -> bumped, no request
 #   R  function removed                    -> obsolete, no request
+#   H  no commit recorded, evidence still there -> bumped, no request
 # Also: --dry-run sends and changes nothing; an unreachable endpoint
 # leaves every undecided bug as it was; the answer cache and --fresh;
 # what the request holds (current code, evidence, fences).
@@ -109,13 +110,17 @@ cat > "$TRASH/bugs.json" <<J
   "evidence": "\treturn q->x / q->y;", "explanation": "q->y comes from userspace."},
  {"title": "f_removed returns a constant", "file": "net.c", "function": "f_removed",
   "category": "logic", "severity": "low", "line": 44, "end_line": 44, "code_commit": "$A",
-  "evidence": "\treturn 1;", "explanation": "Never fails."}
+  "evidence": "\treturn 1;", "explanation": "Never fails."},
+ {"title": "q->x read twice", "file": "net.c", "function": "f_same",
+  "category": "logic", "severity": "low", "line": 39, "end_line": 39,
+  "evidence": "\treturn q->x / q->y;", "explanation": "No commit recorded."}
 ]
 J
 "$KREVIEW_BUILD/tests/bugrecord" "$bugs" "NETWORKING [GENERAL]" "$TRASH/bugs.json" > "$TRASH/ids"
-[ "$(wc -l < "$TRASH/ids")" = 7 ] || fail "fixture: $(cat "$TRASH/ids")"
+[ "$(wc -l < "$TRASH/ids")" = 8 ] || fail "fixture: $(cat "$TRASH/ids")"
 mapfile -t ids < "$TRASH/ids"
 P=${ids[0]} K=${ids[1]} U=${ids[2]} S=${ids[3]} G=${ids[4]} C=${ids[5]} R=${ids[6]}
+H=${ids[7]}
 db="$bugs/networking-general.db"
 
 "$KREVIEW_BUILD/tests/mockllm" --dir "$KREVIEW_TESTS/data/bugs/mock" \
@@ -180,7 +185,8 @@ for id in "$P" "$K" "$U" "$S" "$G"; do
 done
 grep -q "^$C unchanged since ${A:0:12}: still present" "$TRASH/out" || fail "dry run: unchanged"
 grep -q "^$R would be obsolete: f_removed() is gone from net.c" "$TRASH/out" || fail "dry run: obsolete"
-grep -q "1 unchanged, 1 obsolete, 5 to ask the verifier" "$TRASH/err" || fail "dry run summary"
+grep -q "^$H unchanged (its evidence is still there): still present" "$TRASH/out" || fail "dry run: no base"
+grep -q "2 unchanged, 1 obsolete, 5 to ask the verifier" "$TRASH/err" || fail "dry run summary"
 [ "$(requests)" = 0 ] || fail "the dry run sent requests"
 dump > "$TRASH/after"
 cmp -s "$TRASH/before" "$TRASH/after" || { diff "$TRASH/before" "$TRASH/after"; fail "the dry run changed the database"; }
@@ -207,6 +213,7 @@ grep -q "left as they were" "$TRASH/err" || fail "no note on the bugs left alone
 dump "$P" "$K" "$U" "$S" "$G" > "$TRASH/after"
 cmp -s "$TRASH/before" "$TRASH/after" || { diff "$TRASH/before" "$TRASH/after"; fail "undecided bugs were changed"; }
 [ "$(col "$R" status)" = obsolete ] || fail "R not obsolete"
+[ "$(col "$H" last_verified_commit)" = "$B" ] || fail "H not bumped"
 [ "$(requests)" = 0 ] || fail "the mock got requests meant for the dead endpoint"
 
 # 4. the verifier's verdicts, one bug at a time (mock replies in order)
@@ -296,7 +303,7 @@ cat "$TRASH/out" "$TRASH/err"
 grep -q "^$P unchanged since ${B:0:12}" "$TRASH/out" || fail "P not bumped"
 grep -q "^$S stale: the increment moved" "$TRASH/out" || fail "S from the cache"
 grep -q "^$G still present at" "$TRASH/out" || fail "G"
-grep -q "3 still present, 0 obsolete, 1 stale, 0 fixed, 0 errors (2 unchanged, 1 asked the verifier, 1 answered from the cache)" "$TRASH/err" || fail "full run summary"
+grep -q "4 still present, 0 obsolete, 1 stale, 0 fixed, 0 errors (3 unchanged, 1 asked the verifier, 1 answered from the cache)" "$TRASH/err" || fail "full run summary"
 [ "$(col "$G" stale)" = 0 ] || fail "G still stale"
 K reverify --tree "$repo" --rev "$B" --fresh "$S" > "$TRASH/out" 2> /dev/null || fail "--fresh"
 grep -q "^$S still present at" "$TRASH/out" || fail "--fresh: $(cat "$TRASH/out")"
