@@ -596,31 +596,6 @@ static int pick_token(char token[PROMPT_FENCE_TOKEN_LEN + 1],
 	return 0;
 }
 
-/* What the conversation's callback hands back to bugverify_run(). */
-struct wait {
-	bool done;
-	int ret;
-	enum llm_class cls;
-	struct strbuf error, json;
-	struct llm_usage usage;
-	double cost;
-	unsigned calls;
-};
-
-static void conv_done(struct llm_conv_result *res, void *data)
-{
-	struct wait *w = data;
-
-	w->done = true;
-	w->ret = res->ret;
-	w->cls = res->cls;
-	strbuf_addbuf(&w->error, &res->error);
-	strbuf_addbuf(&w->json, &res->json);
-	w->usage = res->usage;
-	w->cost = res->cost;
-	w->calls = res->calls;
-}
-
 /* The verdict of an unusable answer. */
 static int unusable(struct bugverify_result *out, const char *why)
 {
@@ -635,14 +610,14 @@ int bugverify_run(struct bugverify_result *out, const struct bugverify_bug *b,
 		  const struct bugverify_code *code,
 		  const struct bugverify_opts *o, struct strbuf *err)
 {
-	struct wait w = { .error = STRBUF_INIT, .json = STRBUF_INIT };
 	struct llm_request req = LLM_REQUEST_INIT;
 	struct strbuf why = STRBUF_INIT;
-	struct llm_conv *conv = NULL;
+	struct llm_conv_result w;
 	char token[PROMPT_FENCE_TOKEN_LEN + 1], key[41];
 	bool keyed;
 	int r = -EEXIST;
 
+	llm_conv_result_init(&w);
 	for (int attempt = 0; attempt < MAX_TOKENS && r == -EEXIST; attempt++) {
 		r = pick_token(token, o->fence_secret, b, code, attempt);
 		if (r == 0)
@@ -667,20 +642,9 @@ int bugverify_run(struct bugverify_result *out, const struct bugverify_bug *b,
 		}
 		free(answer);
 	}
-	r = llm_conv_new(&conv, o->engine, o->endpoint, &req, NULL, conv_done,
-			 &w, err);
-	if (r == 0)
-		r = llm_conv_start(conv, err);
+	r = llm_conv_run(&w, o->engine, o->endpoint, &req, NULL, err);
 	if (r < 0) {
 		out->cls = LLM_CLASS_LOCAL;
-		goto out;
-	}
-	(void)llm_engine_run(o->engine);
-	if (!w.done) {
-		/* the call stays in the engine: free it, never run it */
-		strbuf_addstr(err, "the LLM engine failed");
-		out->cls = LLM_CLASS_LOCAL;
-		r = -EIO;
 		goto out;
 	}
 	out->usage = w.usage;
@@ -711,8 +675,7 @@ int bugverify_run(struct bugverify_result *out, const struct bugverify_bug *b,
 	}
 out:
 	llm_request_release(&req);
-	strbuf_release(&w.error);
-	strbuf_release(&w.json);
+	llm_conv_result_release(&w);
 	strbuf_release(&why);
 	return r;
 }

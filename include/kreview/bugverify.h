@@ -199,7 +199,8 @@ void bugverify_result_release(struct bugverify_result *r);
  *            BUGVERIFY_UNSURE with the reason.
  *   other    the call failed (endpoint unreachable, quota, timeout,
  *            no such endpoint): nothing was decided; 'out->cls' and
- *            'err' say why.
+ *            'err' say why.  After -EIO (the engine itself failed) the
+ *            engine must be freed, not run again (llm_conv_run()).
  * Tokens and cost are in 'out' either way.
  */
 int bugverify_run(struct bugverify_result *out, const struct bugverify_bug *b,
