@@ -66,13 +66,17 @@ const struct cmd cmd_table[] = {
 	  "                 [--reason TEXT]\n"
 	  "kreview bugs dup ID OTHER | undup ID | fix ID COMMIT | unfix ID\n"
 	  "kreview bugs reverify [--subsystem S] [--tree DIR] [--rev REV]\n"
+	  "                      [--endpoint NAME] [--fresh] [--dry-run] [ID...]\n"
 	  "kreview bugs scan-fixes [--tree DIR] [--branch REF]... [--max-count N]\n"
 	  "kreview bugs digest --subsystem S [--dry-run]\n"
 	  "kreview bugs export --format json|html [--subsystem S] [--output DIR]\n"
 	  "kreview bugs mail [--maintainers FILE] MAIL|-\n"
 	  "\n"
 	  "Every command takes --config FILE and --dir DIR (default: bugs.dir,\n"
-	  "else <state_dir>/bugs).  See kreview-bugs(1)." },
+	  "else <state_dir>/bugs).  reverify asks the LLM verifier about bugs\n"
+	  "whose code changed; its exit status is 0 when every bug was decided\n"
+	  "or marked stale, 1 on errors, 2 usage, 3 when the endpoint failed\n"
+	  "(the bugs not decided are left as they were).  See kreview-bugs(1)." },
 	{ "review", cmd_review, "review an ingested series and store the result",
 	  "kreview review [--db FILE] [--config FILE] [--tree DIR] [--base REV]\n"
 	  "               [--format text|json|sarif] [--endpoint NAME] [--fresh]\n"

@@ -175,31 +175,6 @@ out:
 	return r;
 }
 
-static int setup_engine(struct llm_engine **engine, struct kreview_config *cfg,
-			struct strbuf *err)
-{
-	struct llm_engine_opts eopts = LLM_ENGINE_OPTS_INIT;
-	struct strbuf note = STRBUF_INIT;
-	int r;
-
-	eopts.fail_fast = true;
-	if (!cfg->endpoints && llm_local_detect(&cfg->endpoints, &note) == 0)
-		fprintf(stderr, "kreview: %s\n", note.buf);
-	strbuf_release(&note);
-	/* someone waits at the terminal: an open breaker fails at once */
-	r = llm_engine_new(engine, &eopts, err);
-
-	if (r < 0)
-		return r;
-	for (size_t i = 0; cfg->endpoints && i < cfg->endpoints->nr; i++) {
-		r = llm_engine_add_endpoint(*engine, &cfg->endpoints->eps[i],
-					    err);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
 /*
  * Record the pre-existing findings of 'res' in the bug databases and
  * drop the findings a maintainer marked invalid or wontfix there; a
@@ -389,7 +364,7 @@ int cmd_check(int argc, char **argv)
 	}
 
 	strbuf_reset(&err);
-	if (setup_engine(&engine, cfg, &err) < 0) {
+	if (cmd_llm_engine(&engine, cfg, &err) < 0) {
 		fprintf(stderr, "kreview: %s\n", err.buf);
 		ret = CHECK_USAGE;
 		goto out;
@@ -573,7 +548,7 @@ int cmd_review(int argc, char **argv)
 		}
 	}
 	strbuf_reset(&err);
-	if (setup_engine(&engine, cfg, &err) < 0) {
+	if (cmd_llm_engine(&engine, cfg, &err) < 0) {
 		fprintf(stderr, "kreview: %s\n", err.buf);
 		ret = CHECK_USAGE;
 		goto out;

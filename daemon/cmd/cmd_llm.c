@@ -28,6 +28,29 @@
 #define PING_MAX_TOKENS 16
 #define MAX_PROMPT (16u << 20)
 
+int cmd_llm_engine(struct llm_engine **out, struct kreview_config *cfg,
+		   struct strbuf *err)
+{
+	struct llm_engine_opts eopts = LLM_ENGINE_OPTS_INIT;
+	struct strbuf note = STRBUF_INIT;
+	int r;
+
+	/* someone waits at the terminal: an open breaker fails at once */
+	eopts.fail_fast = true;
+	if (!cfg->endpoints && llm_local_detect(&cfg->endpoints, &note) == 0)
+		fprintf(stderr, "kreview: %s\n", note.buf);
+	strbuf_release(&note);
+	r = llm_engine_new(out, &eopts, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; cfg->endpoints && i < cfg->endpoints->nr; i++) {
+		r = llm_engine_add_endpoint(*out, &cfg->endpoints->eps[i], err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static const char usage_ping[] =
 	"kreview llm ping [--config FILE] [--endpoint NAME] [NAME...]";
 static const char usage_ask[] =
@@ -197,48 +220,19 @@ out:
 
 /* ---- ask ---- */
 
-struct ask {
-	bool done;
-	int ret;
-	enum llm_class cls;
-	struct strbuf text, json, error;
-	struct llm_usage usage;
-	double cost;
-	unsigned calls;
-};
-
-static void ask_done(struct llm_conv_result *r, void *data)
-{
-	struct ask *a = data;
-
-	a->done = true;
-	a->ret = r->ret;
-	a->cls = r->cls;
-	strbuf_addbuf(&a->text, &r->text);
-	strbuf_addbuf(&a->json, &r->json);
-	strbuf_addbuf(&a->error, &r->error);
-	a->usage = r->usage;
-	a->cost = r->cost;
-	a->calls = r->calls;
-}
-
 static int ask(const struct llm_config *cfg, const char *endpoint,
 	       const char *system, const char *schema_file, const char *prompt)
 {
 	struct llm_request req = LLM_REQUEST_INIT;
 	const struct llm_endpoint *ep = llm_config_find(cfg, endpoint);
 	struct llm_engine *e = NULL;
-	struct llm_conv *conv;
 	struct strbuf err = STRBUF_INIT, text = STRBUF_INIT;
 	struct strbuf schema = STRBUF_INIT;
-	struct ask a;
+	struct llm_conv_result a;
 	int64_t t0;
 	int ret;
 
-	memset(&a, 0, sizeof(a));
-	strbuf_init(&a.text, 0);
-	strbuf_init(&a.json, 0);
-	strbuf_init(&a.error, 0);
+	llm_conv_result_init(&a);
 	if (!ep) {
 		log_error("no endpoint named '%s' in the configuration",
 			  endpoint);
@@ -283,23 +277,11 @@ static int ask(const struct llm_config *cfg, const char *endpoint,
 		ret = EXIT_INFRA;
 		goto out;
 	}
-	ret = llm_conv_new(&conv, e, endpoint, &req, NULL, ask_done, &a, &err);
-	if (ret < 0) {
-		log_error("%s", err.buf);
-		ret = 2;
-		goto out;
-	}
 	t0 = time_mono_ms();
-	ret = llm_conv_start(conv, &err);
+	ret = llm_conv_run(&a, e, endpoint, &req, NULL, &err);
 	if (ret < 0) {
 		log_error("%s", err.buf);
-		ret = 2;
-		goto out;
-	}
-	ret = llm_engine_run(e);
-	if (ret < 0 || !a.done) {
-		log_error("llm engine failed: %s", strerror(ret < 0 ? -ret : EIO));
-		ret = EXIT_INFRA;
+		ret = ret == -EIO ? EXIT_INFRA : 2;
 		goto out;
 	}
 	if (a.ret == 0) {
@@ -323,9 +305,7 @@ out:
 	strbuf_release(&err);
 	strbuf_release(&text);
 	strbuf_release(&schema);
-	strbuf_release(&a.text);
-	strbuf_release(&a.json);
-	strbuf_release(&a.error);
+	llm_conv_result_release(&a);
 	return ret;
 }
 

@@ -162,6 +162,15 @@ int64_t time_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+size_t count_lines(const char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += buf[i] == '\n';
+	return n + (len && buf[len - 1] != '\n');
+}
+
 int mkdir_p(const char *dir)
 {
 	char *p = xstrdup(dir);

@@ -372,3 +372,80 @@ static void on_call_done(struct llm_result *r, void *data)
 	strbuf_release(&verr);
 	resubmit(c);
 }
+
+void llm_conv_result_init(struct llm_conv_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	strbuf_init(&r->error, 0);
+	strbuf_init(&r->text, 0);
+	strbuf_init(&r->json, 0);
+}
+
+void llm_conv_result_release(struct llm_conv_result *r)
+{
+	strbuf_release(&r->error);
+	strbuf_release(&r->text);
+	strbuf_release(&r->json);
+	llm_conv_result_init(r);
+}
+
+/*
+ * What llm_conv_run() waits on.  On the heap: when the engine fails,
+ * the call outlives llm_conv_run(), and a late callback frees it.
+ */
+struct conv_wait {
+	bool done, abandoned;
+	struct llm_conv_result res;
+};
+
+static void wait_done(struct llm_conv_result *res, void *data)
+{
+	struct conv_wait *w = data;
+
+	if (w->abandoned) {
+		llm_conv_result_release(&w->res);
+		free(w);
+		return;
+	}
+	w->done = true;
+	w->res.ret = res->ret;
+	w->res.cls = res->cls;
+	strbuf_addbuf(&w->res.error, &res->error);
+	strbuf_addbuf(&w->res.text, &res->text);
+	strbuf_addbuf(&w->res.json, &res->json);
+	w->res.usage = res->usage;
+	w->res.cost = res->cost;
+	w->res.calls = res->calls;
+	w->res.repairs = res->repairs;
+	w->res.tool_calls = res->tool_calls;
+	w->res.tool_bytes = res->tool_bytes;
+}
+
+int llm_conv_run(struct llm_conv_result *out, struct llm_engine *e,
+		 const char *endpoint, struct llm_request *req,
+		 const struct llm_conv_opts *opts, struct strbuf *err)
+{
+	struct conv_wait *w = xcalloc(1, sizeof(*w));
+	struct llm_conv *c = NULL;
+	int ret;
+
+	llm_conv_result_init(&w->res);
+	ret = llm_conv_new(&c, e, endpoint, req, opts, wait_done, w, err);
+	if (ret == 0)
+		ret = llm_conv_start(c, err);
+	if (ret < 0)
+		goto out;
+	(void)llm_engine_run(e);
+	if (!w->done) {
+		strbuf_addstr(err, "the LLM engine failed");
+		w->abandoned = true;
+		return -EIO;
+	}
+	llm_conv_result_release(out);
+	*out = w->res;
+	llm_conv_result_init(&w->res);
+out:
+	llm_conv_result_release(&w->res);
+	free(w);
+	return ret;
+}

@@ -446,17 +446,6 @@ static bool file_in_diff(const struct diff *d, const char *path)
 	return false;
 }
 
-static size_t count_lines(const struct strbuf *sb)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < sb->len; i++)
-		n += sb->buf[i] == '\n';
-	if (sb->len && sb->buf[sb->len - 1] != '\n')
-		n++;
-	return n;
-}
-
 int finding_check(const struct finding *f, const struct finding_code *code,
 		  struct strbuf *why)
 {
@@ -475,7 +464,7 @@ int finding_check(const struct finding *f, const struct finding_code *code,
 		goto out;
 	}
 	if (have_file) {
-		size_t lines = count_lines(&file);
+		size_t lines = count_lines(file.buf, file.len);
 
 		if ((size_t)f->line > lines) {
 			strbuf_addf(why, "line %d is past the end of '%s' (%zu lines)",

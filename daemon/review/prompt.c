@@ -56,6 +56,7 @@ static const char *const role_ids[PROMPT_KIND_MAX] = {
 	[PROMPT_SYSTEM] = "system",
 	[PROMPT_VERIFY] = "verify",
 	[PROMPT_REPORT] = "report",
+	[PROMPT_BUGVERIFY] = "bugverify",
 };
 
 const char *prompt_stage_name(enum prompt_stage stage)
@@ -703,7 +704,8 @@ static int check_meaning(struct prompt *p, const struct fm *fm,
 			yamlnode_quote(&q, fm->id, strlen(fm->id), 40);
 			yamlnode_error(err, idn,
 				       "unknown prompt id %s (one of: system, "
-				       "verify, report, intent, claims, flow, "
+				       "verify, report, bugverify, intent, "
+				       "claims, flow, "
 				       "resources, locking, security, "
 				       "hardware, subsystem)",
 				       q.buf);
@@ -1043,7 +1045,8 @@ int prompt_set_load(struct prompt_set **out, const char *dir,
 	for (int k = 0; k < PROMPT_KIND_MAX; k++) {
 		bool present = false;
 
-		if (!role_ids[k] || set->roles[k])
+		/* a set without bugverify.md cannot re-verify bugs */
+		if (!role_ids[k] || set->roles[k] || k == PROMPT_BUGVERIFY)
 			continue;
 		/* A file that failed to parse has been reported already. */
 		for (size_t i = 0; i < nr; i++)

@@ -328,7 +328,7 @@ static void stage_request(struct llm_request *req, const char *system,
 
 /* ---- the answer cache ---- */
 
-static int cache_key(char out[41], struct llm_engine *e, const char *endpoint,
+int review_cache_key(char out[41], struct llm_engine *e, const char *endpoint,
 		     const struct llm_request *req, const char *extra)
 {
 	const struct llm_endpoint *ep = llm_engine_endpoint(e, endpoint);
@@ -354,7 +354,7 @@ static int cache_key(char out[41], struct llm_engine *e, const char *endpoint,
 	return r;
 }
 
-static char *cache_get(struct db *db, const char *key)
+char *review_cache_get(struct db *db, const char *key)
 {
 	sqlite3_stmt *st;
 	char *answer = NULL;
@@ -369,7 +369,7 @@ static char *cache_get(struct db *db, const char *key)
 	return answer;
 }
 
-static void cache_put(struct db *db, const char *key, const char *model,
+void review_cache_put(struct db *db, const char *key, const char *model,
 		      const char *answer, const struct llm_usage *u)
 {
 	sqlite3_stmt *st;
@@ -593,7 +593,7 @@ static void conv_done(struct llm_conv_result *res, void *data)
 		const struct llm_endpoint *ep =
 			llm_engine_endpoint(ctx->o->engine, j->endpoint);
 
-		cache_put(ctx->o->cache, j->key, ep ? ep->model : "",
+		review_cache_put(ctx->o->cache, j->key, ep ? ep->model : "",
 			  res->json.buf, &res->usage);
 	}
 	job_answer(j, res->json.buf, res->json.len);
@@ -628,10 +628,10 @@ static int submit(struct job *j, struct llm_request *req, const char *schema)
 	int r;
 
 	(void)schema;
-	j->keyed = cache_key(j->key, o->engine, j->endpoint, req,
+	j->keyed = review_cache_key(j->key, o->engine, j->endpoint, req,
 			     j->tools ? ctx->tools_key : NULL) == 0;
 	if (j->keyed && o->cache && !o->fresh) {
-		char *answer = cache_get(o->cache, j->key);
+		char *answer = review_cache_get(o->cache, j->key);
 
 		if (answer) {
 			ctx->res->cached++;

@@ -459,15 +459,6 @@ static unsigned add_lines(struct strbuf *out, const char *buf, size_t len,
 	return shown;
 }
 
-static unsigned count_lines(const char *buf, size_t len)
-{
-	unsigned n = 0;
-
-	for (size_t i = 0; i < len; i++)
-		n += buf[i] == '\n';
-	return n + (len && buf[len - 1] != '\n');
-}
-
 /* The blob at 'path' of position 'pos', checked for text. */
 static int read_blob(git_blob **out, struct revtools *t, const char *path,
 		     size_t pos, struct strbuf *err)
@@ -516,7 +507,7 @@ static int tool_read_file(struct strbuf *out, struct revtools *t,
 		goto out;
 	buf = git_blob_rawcontent(blob);
 	len = (size_t)git_blob_rawsize(blob);
-	total = count_lines(buf, len);
+	total = (unsigned)count_lines(buf, len);
 	if (end < start) {
 		strbuf_addf(err, "end %" PRId64 " is before start %" PRId64,
 			    end, start);
@@ -553,33 +544,6 @@ out:
 	return r;
 }
 
-struct def_find {
-	const char *name;
-	size_t name_len;
-	struct symindex_def best;
-	bool found;
-	unsigned others;
-};
-
-static int find_def(const struct symindex_def *d, void *data)
-{
-	struct def_find *f = data;
-
-	if (d->name_len != f->name_len || memcmp(d->name, f->name, d->name_len))
-		return 0;
-	/* a function beats the macro or prototype-like entries of a name */
-	if (!f->found || (f->best.kind != SYMINDEX_FUNCTION &&
-			  d->kind == SYMINDEX_FUNCTION)) {
-		if (f->found)
-			f->others++;
-		f->best = *d;
-		f->found = true;
-	} else {
-		f->others++;
-	}
-	return 0;
-}
-
 static int tool_read_function(struct strbuf *out, struct revtools *t,
 			      const struct args *a, struct strbuf *err)
 {
@@ -587,9 +551,9 @@ static int tool_read_function(struct strbuf *out, struct revtools *t,
 	const char *name = arg_str(a, "name", "");
 	struct strbuf body = STRBUF_INIT, notes = STRBUF_INIT,
 		      w = STRBUF_INIT;
-	struct def_find f = { name, strlen(name) };
+	struct symindex_def def;
 	git_blob *blob = NULL;
-	unsigned end, shown;
+	unsigned end, shown, others = 0;
 	int r;
 
 	for (const char *c = name; *c; c++) {
@@ -608,31 +572,30 @@ static int tool_read_function(struct strbuf *out, struct revtools *t,
 	r = read_blob(&blob, t, path, a->position, err);
 	if (r < 0)
 		goto out;
-	symindex_scan_text(git_blob_rawcontent(blob),
-			   (size_t)git_blob_rawsize(blob), find_def, &f);
-	if (!f.found) {
+	if (!symindex_find_def(&def, &others, git_blob_rawcontent(blob),
+			       (size_t)git_blob_rawsize(blob), name)) {
 		strbuf_addf(err, "no definition of '%s' in '%s' at %s", name,
 			    path, where(&w, t, a->position));
 		r = -ENOENT;
 		goto out;
 	}
-	end = f.best.end_line;
-	if (end - f.best.line + 1 > t->lim.max_lines)
-		end = f.best.line + t->lim.max_lines - 1;
+	end = def.end_line;
+	if (end - def.line + 1 > t->lim.max_lines)
+		end = def.line + t->lim.max_lines - 1;
 	strbuf_addf(&body, "%s %s in %s at %s, lines %u-%u\n",
-		    symindex_kind_name(f.best.kind), name, path,
-		    where(&w, t, a->position), f.best.line, f.best.end_line);
+		    symindex_kind_name(def.kind), name, path,
+		    where(&w, t, a->position), def.line, def.end_line);
 	shown = add_lines(&body, git_blob_rawcontent(blob),
-			  (size_t)git_blob_rawsize(blob), f.best.line, end,
+			  (size_t)git_blob_rawsize(blob), def.line, end,
 			  t->lim.max_bytes);
-	if (shown < f.best.end_line)
+	if (shown < def.end_line)
 		strbuf_addf(&notes, "[cut at line %u by the output cap: use"
 				    " read_file from line %u for the rest]\n",
 			    shown, shown + 1);
-	if (f.others)
+	if (others)
 		strbuf_addf(&notes, "[%u other definition%s of the name in the"
 				    " file not shown]\n",
-			    f.others, f.others == 1 ? "" : "s");
+			    others, others == 1 ? "" : "s");
 	r = emit(out, t, &body, &notes);
 out:
 	git_blob_free(blob);

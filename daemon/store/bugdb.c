@@ -2331,6 +2331,148 @@ int bugdb_verified(struct bugdb *db, const char *id, const char *commit_id,
 	return r < 0 ? r : 0;
 }
 
+/* A fix named or seen for 'id': 1, 0, or -EIO. */
+static int has_fix(struct bugdb *db, const char *id, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "SELECT 1 FROM bug_fix WHERE bug_id = ?"
+				    " LIMIT 1");
+	int r;
+
+	bind_text(st, 1, id);
+	r = step(db, st, err);
+	done(st);
+	return r;
+}
+
+static int verdict_present(struct bugdb *db, const char *id,
+			   const struct bugdb_recheck *v, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "UPDATE bug SET stale = 0,"
+				    " code_commit = ?1, line = CASE WHEN ?2 > 0"
+				    " THEN ?2 ELSE line END, end_line = CASE"
+				    " WHEN ?3 > 0 THEN ?3 ELSE end_line END,"
+				    " last_verified_at = ?4,"
+				    " last_verified_commit = ?1 WHERE id = ?5");
+	int r;
+
+	bind_text(st, 1, v->commit);
+	sqlite3_bind_int(st, 2, v->line);
+	sqlite3_bind_int(st, 3, v->end_line > v->line ? v->end_line : v->line);
+	sqlite3_bind_int64(st, 4, now(db));
+	bind_text(st, 5, id);
+	r = step(db, st, err);
+	done(st);
+	if (r >= 0)
+		r = add_event(db, id, "kreview", "verified", NULL, v->commit,
+			      v->reason, NULL, err);
+	return r;
+}
+
+static int verdict_gone(bool *fix_known, struct bugdb *db, const char *id,
+			enum bugdb_status from, const struct bugdb_recheck *v,
+			struct strbuf *err)
+{
+	sqlite3_stmt *up = stmt(db, "UPDATE bug SET stale = 0,"
+				    " last_verified_at = ?,"
+				    " last_verified_commit = ? WHERE id = ?");
+	sqlite3_stmt *ins = stmt(db, "INSERT OR REPLACE INTO bug_fix(bug_id,"
+				     " commit_id, title, branch, seen_at)"
+				     " VALUES (?, ?, NULL, '', ?)");
+	struct strbuf fix = STRBUF_INIT, why = STRBUF_INIT;
+	int r;
+
+	r = has_fix(db, id, err);
+	if (r < 0)
+		goto out;
+	*fix_known = r == 1;
+	if (!*fix_known) {
+		strbuf_addf(&fix, "unknown (code changed in %.12s)",
+			    v->changed_in ? v->changed_in : v->commit);
+		bind_text(ins, 1, id);
+		bind_text(ins, 2, fix.buf);
+		sqlite3_bind_int64(ins, 3, now(db));
+		r = step(db, ins, err);
+		done(ins);
+		if (r >= 0)
+			r = add_event(db, id, "kreview", "fix", NULL, fix.buf,
+				      v->reason, NULL, err);
+		if (r < 0)
+			goto out;
+	}
+	sqlite3_bind_int64(up, 1, now(db));
+	bind_text(up, 2, v->commit);
+	bind_text(up, 3, id);
+	r = step(db, up, err);
+	done(up);
+	strbuf_addf(&why, "the verifier found it gone at %.12s", v->commit);
+	if (v->reason && *v->reason)
+		strbuf_addf(&why, ": %s", v->reason);
+	if (r >= 0)
+		r = write_status(db, id, from, BUGDB_FIXED, from, "kreview",
+				 why.buf, NULL, err);
+out:
+	strbuf_release(&fix);
+	strbuf_release(&why);
+	return r;
+}
+
+static int verdict_unsure(struct bugdb *db, const char *id,
+			  const struct bugdb_recheck *v, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "UPDATE bug SET stale = 1 WHERE id = ?");
+	struct strbuf why = STRBUF_INIT;
+	int r;
+
+	bind_text(st, 1, id);
+	r = step(db, st, err);
+	done(st);
+	strbuf_addf(&why, "the verifier is unsure: %s",
+		    v->reason && *v->reason ? v->reason : "no reason given");
+	if (r >= 0)
+		r = add_event(db, id, "kreview", "stale", NULL, v->commit,
+			      why.buf, NULL, err);
+	strbuf_release(&why);
+	return r;
+}
+
+int bugdb_record_verdict(bool *fix_known, struct bugdb *db, const char *id,
+			 const struct bugdb_recheck *v, struct strbuf *err)
+{
+	enum bugdb_status from, prev;
+	char real[BUGDB_ID_MAX];
+	bool known = false;
+	int r;
+
+	if ((unsigned)v->verdict >= BUGDB_VERDICT_MAX || !v->commit)
+		BUG("bad verifier verdict %d", (int)v->verdict);
+	r = load_status(&from, &prev, real, db, id, err);
+	if (r < 0)
+		return r;
+	if (!fixable(from)) {
+		strbuf_addf(err, "%s is %s: only open, confirmed or fix-pending "
+				 "bugs are re-verified", real,
+			    bugdb_status_name(from));
+		return -EINVAL;
+	}
+	r = begin(db, err);
+	if (r < 0)
+		return r;
+	if (v->verdict == BUGDB_VERDICT_PRESENT)
+		r = verdict_present(db, real, v, err);
+	else if (v->verdict == BUGDB_VERDICT_GONE)
+		r = verdict_gone(&known, db, real, from, v, err);
+	else
+		r = verdict_unsure(db, real, v, err);
+	if (r < 0) {
+		rollback(db);
+		return r;
+	}
+	r = commit(db, err);
+	if (r == 0 && fix_known)
+		*fix_known = known;
+	return r;
+}
+
 /* ---- queries ---- */
 
 void bugdb_list_release(struct bugdb_list *l)

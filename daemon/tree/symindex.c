@@ -440,6 +440,47 @@ int symindex_scan_text(const char *text, size_t len, symindex_def_fn fn,
 	return s.ret;
 }
 
+struct def_find {
+	const char *name;
+	size_t name_len;
+	struct symindex_def best;
+	bool found;
+	unsigned others;
+};
+
+static int find_def(const struct symindex_def *d, void *data)
+{
+	struct def_find *f = data;
+
+	if (d->name_len != f->name_len || memcmp(d->name, f->name, d->name_len))
+		return 0;
+	/* a function beats the macro or prototype-like entries of a name */
+	if (!f->found || (f->best.kind != SYMINDEX_FUNCTION &&
+			  d->kind == SYMINDEX_FUNCTION)) {
+		if (f->found)
+			f->others++;
+		f->best = *d;
+		f->found = true;
+	} else {
+		f->others++;
+	}
+	return 0;
+}
+
+int symindex_find_def(struct symindex_def *out, unsigned *others,
+		      const char *text, size_t len, const char *name)
+{
+	struct def_find f = { name, strlen(name) };
+
+	symindex_scan_text(text, len, find_def, &f);
+	if (!f.found)
+		return 0;
+	*out = f.best;
+	if (others)
+		*others = f.others;
+	return 1;
+}
+
 bool symindex_wants_path(const char *path)
 {
 	size_t n = strlen(path);

@@ -380,6 +380,38 @@ int bugdb_label(struct bugdb *db, const char *id, const char *label,
 int bugdb_verified(struct bugdb *db, const char *id, const char *commit,
 		   bool stale, struct strbuf *err);
 
+/* What the re-verification verifier (bugverify.h) said about a bug. */
+enum bugdb_verdict {
+	BUGDB_VERDICT_PRESENT,	/* still in the code */
+	BUGDB_VERDICT_GONE,	/* the code no longer has it */
+	BUGDB_VERDICT_UNSURE,	/* undecided, or the answer was unusable */
+	BUGDB_VERDICT_MAX,
+};
+
+struct bugdb_recheck {
+	enum bugdb_verdict verdict;
+	const char *commit;	/* where the code was read (hex) */
+	int line, end_line;	/* PRESENT: its lines there; 0 keeps */
+	const char *changed_in;	/* GONE: the commit that changed it */
+	const char *reason;	/* the verifier's reason, or NULL */
+};
+
+/*
+ * Record a verifier verdict on an open, confirmed or fix-pending bug
+ * (reference §3), as actor "kreview", in one transaction:
+ *   PRESENT  clear 'stale'; code_ref (commit, lines) and
+ *            last_verified_* move to 'commit'; a "verified" event.
+ *   GONE     'fixed', by the fix recorded for the bug when there is one
+ *            ('*fix_known' set); else a fix "unknown (code changed in
+ *            <changed_in, 12 digits>)" is recorded first, with a "fix"
+ *            event.  'stale' is cleared, last_verified_* move.
+ *   UNSURE   flag 'stale' with a "stale" event giving the reason;
+ *            last_verified_* stay.
+ * 'fix_known' may be NULL.  -EINVAL for a bug in another status.
+ */
+int bugdb_record_verdict(bool *fix_known, struct bugdb *db, const char *id,
+			 const struct bugdb_recheck *v, struct strbuf *err);
+
 /* ---- queries ---- */
 
 enum bugdb_sort {

@@ -10,6 +10,10 @@
 
 #include <stdio.h>
 
+struct kreview_config;
+struct llm_engine;
+struct strbuf;
+
 struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -38,6 +42,17 @@ int cmd_apply(int argc, char **argv);
 int cmd_context(int argc, char **argv);
 int cmd_llm(int argc, char **argv);
 int cmd_bugs(int argc, char **argv);
+/*
+ * The engine of a command someone waits for at the terminal (check,
+ * review, bugs reverify): every configured endpoint, an open circuit
+ * breaker failing at once (fail_fast).  With no endpoint configured, a
+ * local server is looked for first (llm_local_detect(), which sets
+ * cfg->endpoints; a note goes to stderr when one answers).  On failure
+ * '*out' may hold a half-built engine for the caller to free.
+ */
+int cmd_llm_engine(struct llm_engine **out, struct kreview_config *cfg,
+		   struct strbuf *err);
+
 /* "kreview series from-git ...", argv[0] being "from-git". */
 int cmd_series_from_git(int argc, char **argv);
 

@@ -90,6 +90,9 @@ const char *skip_prefix_icase(const char *s, const char *prefix);
 /* Case-sensitive prefix test; return pointer past the prefix or NULL. */
 const char *skip_prefix(const char *s, const char *prefix);
 
+/* Lines in 'buf': its newlines, plus one for an unterminated last line. */
+size_t count_lines(const char *buf, size_t len);
+
 /* Create the directory 'dir' and its missing parents (mode 0700): 0 or -errno. */
 int mkdir_p(const char *dir);
 /* Create the missing parent directories of the file 'path': 0 or -errno. */

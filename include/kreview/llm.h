@@ -608,4 +608,21 @@ void llm_conv_add_tool(struct llm_conv *c, const char *name,
 /* Submit the first call; on failure the conversation is freed. */
 int llm_conv_start(struct llm_conv *c, struct strbuf *err);
 
+void llm_conv_result_init(struct llm_conv_result *r);
+void llm_conv_result_release(struct llm_conv_result *r);
+
+/*
+ * One conversation without tools, for callers with no loop of their
+ * own (commands): start it on 'endpoint', taking over 'req' as
+ * llm_conv_new() does, and run 'e' until it ends.  'out' (initialised)
+ * then holds the outcome, out->ret saying whether the conversation
+ * succeeded; the return is 0.  A conversation that cannot start gives
+ * its negative errno with the reason in 'err' (nothing is sent); a
+ * failure of the engine itself gives -EIO, and the unfinished call is
+ * left to the engine, which must be freed rather than run again.
+ */
+int llm_conv_run(struct llm_conv_result *out, struct llm_engine *e,
+		 const char *endpoint, struct llm_request *req,
+		 const struct llm_conv_opts *opts, struct strbuf *err);
+
 #endif

@@ -17,14 +17,16 @@
  *	---
  *	<instructions>
  *
- * The id is one of a closed list: the three roles "system" (shared
- * rules, the finding schema, the severity scale), "verify" (the
- * verification prompt) and "report" (LKML prose), and the stages
+ * The id is one of a closed list: the roles "system" (shared rules,
+ * the finding schema, the severity scale), "verify" (the verification
+ * prompt), "report" (LKML prose) and "bugverify" (re-verification of
+ * a recorded bug against newer code, bugverify.h), and the stages
  * intent, claims, flow, resources, locking, security, hardware and
  * subsystem.  A file is named after its id ("flow.md").  README.md
  * and names starting with "." are not prompt files; other files not
- * ending in ".md" are ignored.  A set needs the three roles and at
- * least one stage.
+ * ending in ".md" are ignored.  A set needs the roles system, verify
+ * and report and at least one stage; bugverify is optional (a set
+ * without it cannot re-verify bugs).
  *
  * Front matter keys (unknown keys are errors, with FILE:LINE:COL):
  *   id          required, see above
@@ -109,6 +111,7 @@ enum prompt_kind {
 	PROMPT_STAGE,
 	PROMPT_VERIFY,
 	PROMPT_REPORT,
+	PROMPT_BUGVERIFY,
 	PROMPT_KIND_MAX
 };
 
@@ -262,7 +265,10 @@ const struct prompt *prompt_set_get(const struct prompt_set *set,
 /* The stage prompt, or NULL when the set lacks it.  Borrowed. */
 const struct prompt *prompt_set_stage(const struct prompt_set *set,
 				      enum prompt_stage stage);
-/* The role prompt (system, verify or report); never NULL.  Borrowed. */
+/*
+ * The role prompt: never NULL for system, verify and report; NULL for
+ * bugverify when the set has none.  Borrowed.
+ */
 const struct prompt *prompt_set_role(const struct prompt_set *set,
 				     enum prompt_kind kind);
 

@@ -228,6 +228,25 @@ uint64_t review_estimate_tokens(const struct review_series *s,
 int review_fit_budget(struct review_series *s, struct review_opts *opts,
 		      uint64_t budget, struct strbuf *notes);
 
+/*
+ * The answer cache, also used by the bug re-verifier (bugverify.h).
+ *
+ * review_cache_key() puts into 'out' the key of 'req' sent to
+ * 'endpoint' of 'e': a hash of the dialect, model, URL and encoded body
+ * (without the key) and of 'extra' (may be NULL: what else decides the
+ * answer, e.g. the trees tools read).  0, -ENOENT for an unknown
+ * endpoint, or the llm_encode() error.
+ *
+ * review_cache_get() returns the stored answer (a new string) or NULL;
+ * review_cache_put() stores one, ignoring failures (the cache only
+ * saves tokens).  'db' may be NULL for both: no cache.
+ */
+int review_cache_key(char out[41], struct llm_engine *e, const char *endpoint,
+		     const struct llm_request *req, const char *extra);
+char *review_cache_get(struct db *db, const char *key);
+void review_cache_put(struct db *db, const char *key, const char *model,
+		      const char *answer, const struct llm_usage *u);
+
 /* The shared prefix block of a patch (exposed for tests and bench). */
 void review_shared_block(struct strbuf *out, const struct review_series *s,
 			 const struct review_patch *p, const char *token);

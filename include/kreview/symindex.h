@@ -93,6 +93,17 @@ typedef int (*symindex_def_fn)(const struct symindex_def *def, void *data);
 int symindex_scan_text(const char *text, size_t len, symindex_def_fn fn,
 		       void *data);
 
+/*
+ * The definition of 'name' (NUL-terminated) in the C text 'text' of
+ * 'len' bytes, as symindex_scan_text() sees it: a function beats the
+ * macros and other definitions of the same name, otherwise the first
+ * one counts.  1 and '*out' (its 'name' points into 'text'), with the
+ * number of other definitions of the name in '*others' (may be NULL);
+ * 0 when there is none.
+ */
+int symindex_find_def(struct symindex_def *out, unsigned *others,
+		      const char *text, size_t len, const char *name);
+
 /* True if 'path' is a file symindex scans (".c" or ".h"). */
 bool symindex_wants_path(const char *path);
 

@@ -19,4 +19,17 @@ char *test_mkdtemp(void);
 /* rm -rf 'path' (only below /tmp). */
 void test_rmtree(const char *path);
 
+struct git_oid;
+struct git_repository;
+
+/*
+ * A commit in 'repo' on 'parent' (NULL: a root commit) that sets 'path'
+ * to 'content' (NULL path: the parent's tree), with a second parent
+ * 'parent2' (may be NULL).  Fails the test on any libgit2 error.
+ */
+void test_git_commit(struct git_oid *out, struct git_repository *repo,
+		     const struct git_oid *parent, const char *path,
+		     const char *content, const char *message,
+		     const struct git_oid *parent2);
+
 #endif

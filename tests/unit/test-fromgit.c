@@ -20,57 +20,6 @@ struct fx {
 	git_oid c[6]; /* commits */
 };
 
-/* A commit on 'parent' (NULL: root) setting 'path' to 'content'. */
-static void commit_file(git_oid *out, struct fx *fx, const git_oid *parent,
-			const char *path, const char *content,
-			const char *message, const git_oid *parent2)
-{
-	git_signature *sig = NULL;
-	git_commit *p[2] = { NULL, NULL };
-	git_tree *base = NULL, *tree = NULL;
-	git_treebuilder *tb = NULL;
-	git_tree_update upd = { 0 };
-	git_oid tid, empty;
-	size_t np = 0;
-
-	assert_int_equal(git_signature_new(&sig, "A. U. Thor", "au@example.org",
-					   1712044800, 120), 0);
-	if (parent) {
-		assert_int_equal(git_commit_lookup(&p[np++], fx->repo, parent),
-				 0);
-		assert_int_equal(git_commit_tree(&base, p[0]), 0);
-	} else {
-		assert_int_equal(git_treebuilder_new(&tb, fx->repo, NULL), 0);
-		assert_int_equal(git_treebuilder_write(&empty, tb), 0);
-		assert_int_equal(git_tree_lookup(&base, fx->repo, &empty), 0);
-	}
-	if (parent2)
-		assert_int_equal(git_commit_lookup(&p[np++], fx->repo, parent2),
-				 0);
-	if (path) {
-		upd.action = GIT_TREE_UPDATE_UPSERT;
-		upd.filemode = GIT_FILEMODE_BLOB;
-		upd.path = path;
-		assert_int_equal(git_blob_create_from_buffer(
-					 &upd.id, fx->repo, content,
-					 strlen(content)), 0);
-		assert_int_equal(git_tree_create_updated(&tid, fx->repo, base,
-							 1, &upd), 0);
-	} else {
-		git_oid_cpy(&tid, git_tree_id(base));
-	}
-	assert_int_equal(git_tree_lookup(&tree, fx->repo, &tid), 0);
-	assert_int_equal(git_commit_create(out, fx->repo, NULL, sig, sig,
-					   NULL, message, tree, np,
-					   (const git_commit **)p), 0);
-	git_tree_free(tree);
-	git_tree_free(base);
-	git_treebuilder_free(tb);
-	git_commit_free(p[0]);
-	git_commit_free(p[1]);
-	git_signature_free(sig);
-}
-
 static int setup(void **state)
 {
 	struct fx *fx = xcalloc(1, sizeof(*fx));
@@ -78,20 +27,21 @@ static int setup(void **state)
 	git_libgit2_init();
 	fx->dir = test_mkdtemp();
 	assert_int_equal(git_repository_init(&fx->repo, fx->dir, false), 0);
-	commit_file(&fx->c[0], fx, NULL, "io_uring/net.c",
-		    "int a;\nint b;\nint c;\n", "base\n", NULL);
-	commit_file(&fx->c[1], fx, &fx->c[0], "io_uring/net.c",
-		    "int a;\nint b2;\nint c;\n",
-		    "io_uring/net: change b\n\nBecause.\n\n"
-		    "Signed-off-by: A. U. Thor <au@example.org>\n", NULL);
-	commit_file(&fx->c[2], fx, &fx->c[1], NULL, NULL, "empty\n", NULL);
-	commit_file(&fx->c[3], fx, &fx->c[2], "io_uring/new.c",
-		    "int n\xc3\xa9w;\n", "io_uring: add new.c\n", NULL);
+	test_git_commit(&fx->c[0], fx->repo, NULL, "io_uring/net.c",
+			"int a;\nint b;\nint c;\n", "base\n", NULL);
+	test_git_commit(&fx->c[1], fx->repo, &fx->c[0], "io_uring/net.c",
+			"int a;\nint b2;\nint c;\n",
+			"io_uring/net: change b\n\nBecause.\n\n"
+			"Signed-off-by: A. U. Thor <au@example.org>\n", NULL);
+	test_git_commit(&fx->c[2], fx->repo, &fx->c[1], NULL, NULL, "empty\n",
+			NULL);
+	test_git_commit(&fx->c[3], fx->repo, &fx->c[2], "io_uring/new.c",
+			"int n\xc3\xa9w;\n", "io_uring: add new.c\n", NULL);
 	/* a side branch and a merge */
-	commit_file(&fx->c[4], fx, &fx->c[0], "other.c", "x\n", "side\n",
-		    NULL);
-	commit_file(&fx->c[5], fx, &fx->c[3], "other.c", "x\n", "merge\n",
-		    &fx->c[4]);
+	test_git_commit(&fx->c[4], fx->repo, &fx->c[0], "other.c", "x\n",
+			"side\n", NULL);
+	test_git_commit(&fx->c[5], fx->repo, &fx->c[3], "other.c", "x\n",
+			"merge\n", &fx->c[4]);
 	assert_int_equal(git_reference_create(NULL, fx->repo,
 					      "refs/heads/master", &fx->c[3],
 					      true, NULL), 0);

@@ -134,7 +134,11 @@ static void test_shipped_set(void **state)
 	assert_string_equal(prompt_set_role(set, PROMPT_SYSTEM)->id, "system");
 	assert_string_equal(prompt_set_role(set, PROMPT_VERIFY)->id, "verify");
 	assert_string_equal(prompt_set_role(set, PROMPT_REPORT)->id, "report");
-	assert_int_equal(prompt_set_count(set), 11);
+	assert_string_equal(prompt_set_role(set, PROMPT_BUGVERIFY)->id,
+			    "bugverify");
+	assert_int_equal(prompt_set_role(set, PROMPT_BUGVERIFY)->kind,
+			 PROMPT_BUGVERIFY);
+	assert_int_equal(prompt_set_count(set), 12);
 	assert_null(prompt_set_get(set, "README"));
 	assert_string_equal(prompt_set_dir(set), SHIPPED);
 
@@ -519,8 +523,8 @@ static void test_errors(void **state)
 		  "p/flow.md:2:1: missing required key 'id'");
 	parse_err("p/style.md", "---\nid: style\ntitle: t\n---\nbody\n",
 		  "p/style.md:2:5: unknown prompt id 'style' (one of: system, "
-		  "verify, report, intent, claims, flow, resources, locking, "
-		  "security, hardware, subsystem)");
+		  "verify, report, bugverify, intent, claims, flow, resources, "
+		  "locking, security, hardware, subsystem)");
 	parse_err("p/flow2.md",
 		  "---\nid: flow\ntitle: t\ndefault_in: [quick]\n---\nbody\n",
 		  "p/flow2.md:2:5: id 'flow' needs the file name 'flow.md', "
