@@ -3,6 +3,7 @@
 #include "kreview/migrations.h"
 #include "kreview/strbuf.h"
 
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -343,6 +344,96 @@ void db_close(struct db *db)
 	if (db->h)
 		sqlite3_close(db->h);
 	free(db);
+}
+
+struct db_checkpointer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	bool poked, stop;
+	sqlite3 *h;
+};
+
+static void *checkpointer_main(void *arg)
+{
+	struct db_checkpointer *c = arg;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (!c->poked && !c->stop)
+			pthread_cond_wait(&c->cond, &c->mu);
+		if (!c->poked)
+			break;	/* stopped, nothing asked */
+		c->poked = false;
+		pthread_mutex_unlock(&c->mu);
+		/* SQLITE_BUSY (another checkpoint running) just waits a poke */
+		(void)sqlite3_wal_checkpoint_v2(c->h, NULL,
+						SQLITE_CHECKPOINT_PASSIVE,
+						NULL, NULL);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+int db_checkpointer_start(struct db_checkpointer **out, struct db *db,
+			  struct strbuf *err)
+{
+	const char *path = sqlite3_db_filename(db->h, "main");
+	struct db_checkpointer *c;
+
+	*out = NULL;
+	if (!path || !*path)
+		return 0;
+	c = xcalloc(1, sizeof(*c));
+	if (sqlite3_open_v2(path, &c->h, SQLITE_OPEN_READWRITE, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_exec(c->h, "PRAGMA synchronous = NORMAL", NULL, NULL,
+			 NULL) != SQLITE_OK) {
+		strbuf_addf(err, "'%s': %s", path,
+			    c->h ? sqlite3_errmsg(c->h) : "out of memory");
+		sqlite3_close(c->h);
+		free(c);
+		return -EIO;
+	}
+	sqlite3_busy_timeout(c->h, 5000);
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	if (pthread_create(&c->thread, NULL, checkpointer_main, c)) {
+		strbuf_addstr(err, "cannot start the checkpoint thread");
+		pthread_mutex_destroy(&c->mu);
+		pthread_cond_destroy(&c->cond);
+		sqlite3_close(c->h);
+		free(c);
+		return -EAGAIN;
+	}
+	*out = c;
+	return 0;
+}
+
+void db_checkpointer_poke(struct db_checkpointer *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->poked = true;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->mu);
+}
+
+void db_checkpointer_stop(struct db_checkpointer *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->stop = true;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thread, NULL);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cond);
+	sqlite3_close(c->h);
+	free(c);
 }
 
 void db_default_path(struct strbuf *out)

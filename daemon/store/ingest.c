@@ -302,6 +302,7 @@ int ingest_source(struct ingest_stats *st, struct db *db,
 	struct source *src = NULL;
 	struct strbuf e = STRBUF_INIT;
 	struct stages sg;
+	struct db_checkpointer *ckpt = NULL;
 	struct item it;
 	pthread_t th_read, th_parse;
 	char *cursor = NULL, *key = NULL, *last_cursor = NULL;
@@ -334,6 +335,9 @@ int ingest_source(struct ingest_stats *st, struct db *db,
 		}
 	}
 
+	r = db_checkpointer_start(&ckpt, db, &e);
+	if (r < 0)
+		goto fail;
 	pipe_init(&sg.read);
 	pipe_init(&sg.parsed);
 	sg.src = src;
@@ -395,6 +399,7 @@ advance:
 			r = db_commit(db, &e);
 			if (r < 0)
 				goto fail;
+			db_checkpointer_poke(ckpt);
 			in_txn = false;
 			in_batch = 0;
 		}
@@ -459,6 +464,7 @@ out:
 			pthread_cond_destroy(&q->can_put);
 		}
 	}
+	db_checkpointer_stop(ckpt);
 	item_release(&it);
 	free(sg.read.ring);
 	free(sg.parsed.ring);

@@ -71,6 +71,22 @@ int db_step(struct db *db, sqlite3_stmt *st, struct strbuf *err);
 /* Last error message of the connection. */
 const char *db_errmsg(struct db *db);
 
+/*
+ * A thread of its own that checkpoints the WAL of 'db' while one long
+ * writer (ingestion) goes on: after each commit the writer pokes it,
+ * and it copies the committed pages into the database file with a
+ * PASSIVE checkpoint on its own connection, which never blocks the
+ * writer.  The file syncs a checkpoint costs then overlap the writer's
+ * work instead of all landing at the final close.  *out is NULL (and
+ * the other calls do nothing) for a database without a file.
+ */
+struct db_checkpointer;
+int db_checkpointer_start(struct db_checkpointer **out, struct db *db,
+			  struct strbuf *err);
+void db_checkpointer_poke(struct db_checkpointer *c);
+/* Finish the checkpoint running or asked for, then stop the thread. */
+void db_checkpointer_stop(struct db_checkpointer *c);
+
 /* The default path: $XDG_STATE_HOME/kreview/kreview.db. */
 void db_default_path(struct strbuf *out);
 

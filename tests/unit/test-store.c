@@ -621,6 +621,44 @@ static void test_cursors(void **state)
 	strbuf_release(&err);
 }
 
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : st.st_size;
+}
+
+/* The checkpointer copies committed pages into the file while open. */
+static void test_checkpointer(void **state)
+{
+	struct fixture *f = *state;
+	struct db_checkpointer *c = NULL;
+	struct strbuf err = STRBUF_INIT;
+	off_t before = file_size(f->path.buf);
+
+	assert_int_equal(db_checkpointer_start(&c, f->db, &err), 0);
+	assert_non_null(c);
+	assert_int_equal(db_exec(f->db, "CREATE TABLE t(x BLOB)", &err), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(db_begin(f->db, &err), 0);
+		assert_int_equal(db_exec(f->db,
+					 "WITH RECURSIVE n(i) AS (SELECT 1"
+					 " UNION ALL SELECT i + 1 FROM n"
+					 " WHERE i < 64) INSERT INTO t"
+					 " SELECT randomblob(4096) FROM n",
+					 &err),
+				 0);
+		assert_int_equal(db_commit(f->db, &err), 0);
+		db_checkpointer_poke(c);
+	}
+	/* stop waits for the checkpoint it was poked for */
+	db_checkpointer_stop(c);
+	assert_true(file_size(f->path.buf) >= before + 4 * 64 * 4096);
+	db_checkpointer_poke(NULL);
+	db_checkpointer_stop(NULL);
+	strbuf_release(&err);
+}
+
 /* Migration 5 moves raw bytes out of the message rows, losing none. */
 static void test_migrate_raw(void **state)
 {
@@ -687,6 +725,8 @@ int main(void)
 		cmocka_unit_test(test_open_foreign),
 		cmocka_unit_test(test_open_foreign_unversioned),
 		cmocka_unit_test(test_migrate_raw),
+		cmocka_unit_test_setup_teardown(test_checkpointer, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_and_conflict,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_raw_packed, setup,
