@@ -381,31 +381,33 @@ int db_checkpointer_start(struct db_checkpointer **out, struct db *db,
 {
 	const char *path = sqlite3_db_filename(db->h, "main");
 	struct db_checkpointer *c;
+	int r = 0;
 
 	*out = NULL;
 	if (!path || !*path)
 		return 0;
 	c = xcalloc(1, sizeof(*c));
-	if (sqlite3_open_v2(path, &c->h, SQLITE_OPEN_READWRITE, NULL) !=
-		    SQLITE_OK ||
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	if (sqlite3_open_v2(path, &c->h, SQLITE_OPEN_READWRITE, NULL) ==
+	    SQLITE_OK)
+		sqlite3_busy_timeout(c->h, 5000);
+	if (!c->h || sqlite3_errcode(c->h) != SQLITE_OK ||
 	    sqlite3_exec(c->h, "PRAGMA synchronous = NORMAL", NULL, NULL,
 			 NULL) != SQLITE_OK) {
 		strbuf_addf(err, "'%s': %s", path,
 			    c->h ? sqlite3_errmsg(c->h) : "out of memory");
-		sqlite3_close(c->h);
-		free(c);
-		return -EIO;
-	}
-	sqlite3_busy_timeout(c->h, 5000);
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->cond, NULL);
-	if (pthread_create(&c->thread, NULL, checkpointer_main, c)) {
+		r = -EIO;
+	} else if (pthread_create(&c->thread, NULL, checkpointer_main, c)) {
 		strbuf_addstr(err, "cannot start the checkpoint thread");
+		r = -EAGAIN;
+	}
+	if (r < 0) {
 		pthread_mutex_destroy(&c->mu);
 		pthread_cond_destroy(&c->cond);
 		sqlite3_close(c->h);
 		free(c);
-		return -EAGAIN;
+		return r;
 	}
 	*out = c;
 	return 0;
