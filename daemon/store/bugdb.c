@@ -3,6 +3,7 @@
 #include "kreview/hash.h"
 #include "kreview/aggregate.h"
 #include "kreview/maint.h"
+#include "kreview/reply.h"
 #include "kreview/review.h"
 #include "kreview/strbuf.h"
 #include "kreview/trailer.h"
@@ -251,6 +252,11 @@ const struct config_field bugdb_config_fields[] = {
 	 .doc = "address patterns allowed to triage every section"},
 	{CONFIG_F_STRING(struct bugdb_config, maintainers, "maintainers"),
 	 .doc = "MAINTAINERS file whose M: and R: may triage a section"},
+	{CONFIG_F_ENUM(struct bugdb_config, command_replies, "command_replies",
+		       reply_mode_names),
+	 .def_int = REPLY_MODE_DRY_RUN,
+	 .doc = "mode of the answer to a #kreview mail that came through "
+		"no list wanting mail"},
 	{CONFIG_F_STRLIST(struct bugdb_config, branches, "branches"),
 	 .doc = "branches a fix must reach before a bug is fixed"},
 	{CONFIG_F_STRING(struct bugdb_config, url, "url"),

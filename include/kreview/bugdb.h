@@ -109,6 +109,11 @@ struct bugdb_config {
 	struct config_strlist triagers;
 	/* MAINTAINERS file for authorising mail commands, or NULL. */
 	char *maintainers;
+	/*
+	 * enum reply_mode of the answer to a command mail that came
+	 * through no list wanting mail (reply_compose_command()).
+	 */
+	int command_replies;
 	/* Branches a fix must reach before a bug is fixed. */
 	struct config_strlist branches;
 	/* Where the bugs are published (<url>/<id>), or NULL. */
