@@ -2837,6 +2837,58 @@ static int move_merge(struct bugdb *from, const char *const *a,
 	return r;
 }
 
+/*
+ * Moving a bug back where it came from: the stub 'a[1]' left there
+ * becomes the bug again with the current state of 'a[0]', and gains
+ * what happened to it meanwhile (rows it does not have yet).
+ */
+static int move_revive(struct bugdb *from, const char *const *a,
+		       struct strbuf *err)
+{
+	static const char *const sql[] = {
+		"UPDATE " MOVE_DST ".bug SET (title, status, prev_status, dup_of,"
+		" backburner, stale, severity, confidence, prio, code_commit,"
+		" line, end_line, evidence, explanation, first_seen, last_seen,"
+		" times_seen, last_activity, last_verified_at,"
+		" last_verified_commit) = (SELECT title, status, prev_status,"
+		" NULL, backburner, stale, severity, confidence, prio,"
+		" code_commit, line, end_line, evidence, explanation, first_seen,"
+		" last_seen, times_seen, last_activity, last_verified_at,"
+		" last_verified_commit FROM main.bug WHERE id = ?1) WHERE id = ?2",
+		"DELETE FROM " MOVE_DST ".bug_label WHERE bug_id = ?2 AND"
+		" label = '" LABEL_MOVED_TO "'",
+		"INSERT OR IGNORE INTO " MOVE_DST ".bug_label(bug_id, label, value,"
+		" set_by, link, at) SELECT ?2, label, value, set_by, link, at"
+		" FROM main.bug_label WHERE bug_id = ?1 AND label NOT IN"
+		" ('" LABEL_MOVED_TO "', '" LABEL_MOVED_FROM "')",
+		"INSERT OR IGNORE INTO " MOVE_DST ".bug_fix(bug_id, commit_id,"
+		" title, branch, seen_at) SELECT ?2, commit_id, title, branch,"
+		" seen_at FROM main.bug_fix WHERE bug_id = ?1",
+		"INSERT OR IGNORE INTO " MOVE_DST ".bug_signature(bug_id,"
+		" signature, kind) SELECT ?2, signature, kind"
+		" FROM main.bug_signature WHERE bug_id = ?1",
+		"INSERT INTO " MOVE_DST ".bug_sighting(bug_id, review, msgid,"
+		" patch_subject, revision, support, runs, severity, verdict,"
+		" suppressed, seen_at) SELECT ?2, review, msgid, patch_subject,"
+		" revision, support, runs, severity, verdict, suppressed,"
+		" seen_at FROM main.bug_sighting s WHERE bug_id = ?1 AND NOT"
+		" EXISTS (SELECT 1 FROM " MOVE_DST ".bug_sighting d WHERE"
+		" d.bug_id = ?2 AND d.seen_at = s.seen_at AND d.review IS"
+		" s.review AND d.msgid IS s.msgid) ORDER BY id",
+		"INSERT INTO " MOVE_DST ".bug_event(bug_id, at, actor, kind, old,"
+		" new, reason, link) SELECT ?2, at, actor, kind, old, new,"
+		" reason, link FROM main.bug_event e WHERE bug_id = ?1 AND NOT"
+		" EXISTS (SELECT 1 FROM " MOVE_DST ".bug_event d WHERE"
+		" d.bug_id = ?2 AND d.at = e.at AND d.kind = e.kind AND"
+		" d.actor = e.actor AND d.new IS e.new) ORDER BY id",
+	};
+	int r = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(sql) && r == 0; i++)
+		r = run_text(from, sql[i], a, 2, err);
+	return r;
+}
+
 int bugdb_move(char id_out[BUGDB_ID_MAX], struct bugdb *from, const char *id,
 	       struct bugdb *to, const char *actor, const char *reason,
 	       const char *link, struct strbuf *err)
@@ -2849,7 +2901,8 @@ int bugdb_move(char id_out[BUGDB_ID_MAX], struct bugdb *from, const char *id,
 	enum bugdb_status st, prev;
 	char real[BUGDB_ID_MAX], existing[BUGDB_ID_MAX], *sig = NULL;
 	const char *a[8];
-	bool merge = false, attached = false, copied = false, changed;
+	bool merge = false, revive = false, attached = false, copied = false;
+	bool changed;
 	int r;
 
 	if (from == to || !strcmp(from->section, to->section)) {
@@ -2899,6 +2952,11 @@ int bugdb_move(char id_out[BUGDB_ID_MAX], struct bugdb *from, const char *id,
 		if (r < 0)
 			goto out;
 		copied = r == 1;
+		/* back to where it was moved from: the stub lives again */
+		r = label_get(NULL, to, dst.buf, LABEL_MOVED_TO, NULL, err);
+		if (r < 0)
+			goto out;
+		revive = r == 1;
 	}
 	a[0] = to->path;
 	r = run_text(from, "ATTACH DATABASE ?1 AS " MOVE_DST, a, 1, err);
@@ -2910,7 +2968,9 @@ int bugdb_move(char id_out[BUGDB_ID_MAX], struct bugdb *from, const char *id,
 		goto out;
 	a[0] = real;
 	a[1] = dst.buf;
-	if (!copied)
+	if (revive)
+		r = move_revive(from, a, err);
+	else if (!copied)
 		r = merge ? move_merge(from, a, err) : move_copy(from, a, err);
 	/* the target's side: where it came from, and an event */
 	strbuf_addf(&t, "%" PRId64, now(from));

@@ -510,7 +510,9 @@ int bugdb_set_section_open(struct bugdb **out, struct bugdb_set *set,
  * Transfer bug 'id' of 'from' to the database 'to' (another section):
  * the bug with its signatures, sightings, fixes, labels and events is
  * copied under a new id of 'to' (or, when 'to' already tracks the same
- * signature, its sightings are merged into that bug), and 'id' stays
+ * signature, its sightings are merged into that bug; when that bug is
+ * the stub of an earlier move out of 'to', the stub lives again with
+ * this bug's state and history), and 'id' stays
  * behind as a forwarding stub: status dup, no dup_of, label "moved-to".
  * Both bugs get a "moved" event.  One transaction over both files.
  * The new (or merged-into) id goes to 'id_out'.  -EINVAL for a dup or

@@ -987,6 +987,28 @@ static void test_move_and_prefs(void **state)
 	assert_int_equal(bugdb_undup(f->db, a, "m@x", NULL, &err), -EINVAL);
 	assert_int_equal(bugdb_set_no_reminders(f->db, a, true, "m@x", NULL,
 						&err), -EINVAL);
+	/* back where it came from: the stub lives again, with the news */
+	assert_int_equal(bugdb_set_prio(net, moved, BUGDB_PRIO_HIGH, "n@x",
+					NULL, NULL, &err), 0);
+	assert_int_equal(bugdb_move(again, net, moved, f->db, "n@x",
+				    "wrong section", NULL, &err), 0);
+	assert_string_equal(again, a);
+	get(&b, f->db, a);
+	assert_int_equal(b.status, BUGDB_OPEN);
+	assert_int_equal(b.prio, BUGDB_PRIO_HIGH);
+	assert_null(b.dup_of);
+	bugdb_bug_release(&b);
+	assert_int_equal(bugdb_moved_to(to, f->db, a, &err), 0);
+	assert_int_equal(bugdb_moved_to(to, net, moved, &err), 1);
+	assert_string_equal(to, a);
+	assert_int_equal(bugdb_get_detail(&d, f->db, a, &err), 0);
+	assert_int_equal(d.sightings_nr, 1);
+	found = false;
+	for (size_t i = 0; i < d.events_nr; i++)
+		found |= !strcmp(d.events[i].kind, "prio");
+	assert_true(found);
+	assert_string_equal(d.events[d.events_nr - 1].kind, "moved");
+	bugdb_detail_release(&d);
 	/* into its own section: refused */
 	strbuf_reset(&err);
 	assert_int_equal(bugdb_move(again, f->db, c, f->db, "m@x", NULL, NULL,
