@@ -63,13 +63,15 @@ const struct cmd cmd_table[] = {
 	  "                  [--sort severity|seen|age] [--limit N] [--json]\n"
 	  "kreview bugs show [--json] ID\n"
 	  "kreview bugs set ID [status=S] [prio=P] [backburner|unbackburn]\n"
-	  "                 [--reason TEXT]\n"
+	  "                 [no-reminders] [--reason TEXT]\n"
+	  "kreview bugs unset ID no-reminders\n"
+	  "kreview bugs move [--maintainers FILE] [--reason TEXT] ID SECTION\n"
 	  "kreview bugs dup ID OTHER | undup ID | fix ID COMMIT | unfix ID\n"
 	  "kreview bugs reverify [--subsystem S] [--tree DIR] [--rev REV]\n"
 	  "kreview bugs scan-fixes [--tree DIR] [--branch REF]... [--max-count N]\n"
 	  "kreview bugs digest --subsystem S [--dry-run]\n"
 	  "kreview bugs export --format json|html [--subsystem S] [--output DIR]\n"
-	  "kreview bugs mail [--maintainers FILE] MAIL|-\n"
+	  "kreview bugs mail [--maintainers FILE] [--queue [--db FILE]] MAIL|-\n"
 	  "\n"
 	  "Every command takes --config FILE and --dir DIR (default: bugs.dir,\n"
 	  "else <state_dir>/bugs).  See kreview-bugs(1)." },
@@ -87,6 +89,8 @@ const struct cmd cmd_table[] = {
 	  "Reads the sources of the 'daemon:' configuration section on their\n"
 	  "intervals, queues every new complete (or stalled) series revision\n"
 	  "once, and reviews them within the concurrency and daily budgets.\n"
+	  "Replies to kreview's mail with #kreview commands are applied and\n"
+	  "answered through the outbox.\n"
 	  "SIGHUP reloads the configuration, SIGTERM drains.  See\n"
 	  "kreview-daemon(8)." },
 	{ "status", cmd_status, "show the daemon's queue, usage and cursors",
