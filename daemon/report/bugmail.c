@@ -219,25 +219,27 @@ static int candidates(struct ids *out, struct db *db, const char *dir,
 static int load_row(struct reply_target *t, struct db *db, int64_t id,
 		    struct strbuf *err)
 {
+	struct strbuf e = STRBUF_INIT;
+	char *msgid = NULL;
 	sqlite3_stmt *st;
 	int r;
 
-	st = db_prepare(db, "SELECT raw, ingested_ms FROM message WHERE id = ?1"
+	st = db_prepare(db, "SELECT msgid FROM message WHERE id = ?1"
 			    " AND deleted = 0 AND is_bot = 0");
 	db_bind_int64(st, 1, id);
 	r = db_step(db, st, err);
-	if (r == 1) {
-		const void *raw = sqlite3_column_blob(st, 0);
-		size_t n = (size_t)sqlite3_column_bytes(st, 0);
-		char *copy = xmemdupz(raw ? raw : "", n);
-		struct strbuf e = STRBUF_INIT;
-
-		r = reply_target_parse(t, copy, n,
-				       sqlite3_column_int64(st, 1), &e) == 0;
-		free(copy);
-		strbuf_release(&e);
-	}
+	if (r == 1)
+		msgid = db_column_strdup(st, 0);
 	db_done(st);
+	if (r == 1) {
+		r = outbox_load_target(t, db, msgid, &e);
+		if (r == -EIO)
+			strbuf_addbuf(err, &e);
+		else
+			r = r == 0;
+	}
+	free(msgid);
+	strbuf_release(&e);
 	return r;
 }
 

@@ -2132,9 +2132,30 @@ int bugdb_backburner(struct bugdb *db, const char *id, bool on,
 	return commit(db, err);
 }
 
-int bugdb_label(struct bugdb *db, const char *id, const char *label,
-		const char *value, bool add, const char *actor,
-		const char *link, struct strbuf *err)
+/* 1 and the newest value of 'label' (or 'value' itself) on 'id'; 0. */
+static int label_get(char **value_out, struct bugdb *db, const char *id,
+		     const char *label, const char *value, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "SELECT value FROM bug_label WHERE"
+				    " bug_id = ?1 AND label = ?2 AND"
+				    " (?3 IS NULL OR value = ?3)"
+				    " ORDER BY at DESC LIMIT 1");
+	int r;
+
+	bind_text(st, 1, id);
+	bind_text(st, 2, label);
+	bind_text(st, 3, value);
+	r = step(db, st, err);
+	if (r == 1 && value_out)
+		*value_out = col_str(st, 0);
+	done(st);
+	return r;
+}
+
+/* Add (or remove) a label row; '*changed' says whether a row moved. */
+static int label_put(bool *changed, struct bugdb *db, const char *id,
+		     const char *label, const char *value, bool add,
+		     const char *actor, const char *link, struct strbuf *err)
 {
 	sqlite3_stmt *ins = stmt(db, "INSERT OR IGNORE INTO bug_label(bug_id,"
 				     " label, value, set_by, link, at) VALUES"
@@ -2142,8 +2163,29 @@ int bugdb_label(struct bugdb *db, const char *id, const char *label,
 	sqlite3_stmt *del = stmt(db, "DELETE FROM bug_label WHERE bug_id = ?"
 				     " AND label = ? AND value = ?");
 	sqlite3_stmt *st = add ? ins : del;
+	int r;
+
+	bind_text(st, 1, id);
+	bind_text(st, 2, label);
+	bind_text(st, 3, value);
+	if (add) {
+		bind_text(st, 4, actor);
+		bind_text(st, 5, link);
+		sqlite3_bind_int64(st, 6, now(db));
+	}
+	r = step(db, st, err);
+	done(st);
+	*changed = r >= 0 && sqlite3_changes(db->h) > 0;
+	return r < 0 ? r : 0;
+}
+
+int bugdb_label(struct bugdb *db, const char *id, const char *label,
+		const char *value, bool add, const char *actor,
+		const char *link, struct strbuf *err)
+{
 	enum bugdb_status from, prev;
 	char real[BUGDB_ID_MAX];
+	bool changed;
 	int r;
 
 	if (!value || !*value) {
@@ -2156,17 +2198,8 @@ int bugdb_label(struct bugdb *db, const char *id, const char *label,
 	r = begin(db, err);
 	if (r < 0)
 		return r;
-	bind_text(st, 1, real);
-	bind_text(st, 2, label);
-	bind_text(st, 3, value);
-	if (add) {
-		bind_text(st, 4, actor);
-		bind_text(st, 5, link);
-		sqlite3_bind_int64(st, 6, now(db));
-	}
-	r = step(db, st, err);
-	done(st);
-	if (r >= 0 && sqlite3_changes(db->h) == 0) {
+	r = label_put(&changed, db, real, label, value, add, actor, link, err);
+	if (r >= 0 && !changed) {
 		strbuf_addf(err, add ? "%s already has %s '%s'" :
 				       "%s has no %s '%s'",
 			    real, label, value);
@@ -2594,53 +2627,6 @@ int bugdb_command_log(struct bugdb *db, const char *msgid,
 /* The schema name of the target database while a move runs. */
 #define MOVE_DST "kreview_move_dst"
 
-/* 1 and the newest value of 'label' (or 'value' itself) on 'id'; 0. */
-static int label_get(char **value_out, struct bugdb *db, const char *id,
-		     const char *label, const char *value, struct strbuf *err)
-{
-	sqlite3_stmt *st = stmt(db, "SELECT value FROM bug_label WHERE"
-				    " bug_id = ?1 AND label = ?2 AND"
-				    " (?3 IS NULL OR value = ?3)"
-				    " ORDER BY at DESC LIMIT 1");
-	int r;
-
-	bind_text(st, 1, id);
-	bind_text(st, 2, label);
-	bind_text(st, 3, value);
-	r = step(db, st, err);
-	if (r == 1 && value_out)
-		*value_out = col_str(st, 0);
-	done(st);
-	return r;
-}
-
-/* Add (or remove) a label row; '*changed' says whether a row moved. */
-static int label_put(bool *changed, struct bugdb *db, const char *id,
-		     const char *label, const char *value, bool add,
-		     const char *actor, const char *link, struct strbuf *err)
-{
-	sqlite3_stmt *ins = stmt(db, "INSERT OR IGNORE INTO bug_label(bug_id,"
-				     " label, value, set_by, link, at) VALUES"
-				     " (?, ?, ?, ?, ?, ?)");
-	sqlite3_stmt *del = stmt(db, "DELETE FROM bug_label WHERE bug_id = ?"
-				     " AND label = ? AND value = ?");
-	sqlite3_stmt *st = add ? ins : del;
-	int r;
-
-	bind_text(st, 1, id);
-	bind_text(st, 2, label);
-	bind_text(st, 3, value);
-	if (add) {
-		bind_text(st, 4, actor);
-		bind_text(st, 5, link);
-		sqlite3_bind_int64(st, 6, now(db));
-	}
-	r = step(db, st, err);
-	done(st);
-	*changed = r >= 0 && sqlite3_changes(db->h) > 0;
-	return r < 0 ? r : 0;
-}
-
 int bugdb_moved_to(char id_out[BUGDB_ID_MAX], struct bugdb *db,
 		   const char *id, struct strbuf *err)
 {
@@ -2767,47 +2753,59 @@ static int free_id(struct strbuf *out, struct bugdb *to, const char *signature,
 	return -EEXIST;
 }
 
+/*
+ * The SQL of a move, on the source's connection: ?1 is the moved bug
+ * in main, ?2 its id in the attached target.  MOVE_ROWS copies the
+ * rows of one table; 'verb' is INSERT or INSERT OR IGNORE, 'where'
+ * filters (" AND ..."), 'order' orders (" ORDER BY id").
+ */
+#define MOVE_ROWS(verb, table, cols, where, order)                           \
+	verb " INTO " MOVE_DST "." table "(bug_id, " cols ") SELECT ?2, "   \
+	cols " FROM main." table " s WHERE bug_id = ?1" where order
+#define MOVE_BUG_STATE                                                        \
+	"title, status, prev_status, backburner, stale, severity,"          \
+	" confidence, prio, code_commit, line, end_line, evidence,"         \
+	" explanation, first_seen, last_seen, times_seen, last_activity,"  \
+	" last_verified_at, last_verified_commit"
+#define MOVE_SIGHTING_COLS                                                    \
+	"review, msgid, patch_subject, revision, support, runs, severity,"  \
+	" verdict, suppressed, seen_at"
+#define MOVE_EVENT_COLS "at, actor, kind, old, new, reason, link"
+#define MOVE_LABEL_COLS "label, value, set_by, link, at"
+#define MOVE_FIX_COLS "commit_id, title, branch, seen_at"
+#define MOVE_NOT_MOVE_LABELS                                                  \
+	" AND label NOT IN ('" LABEL_MOVED_TO "', '" LABEL_MOVED_FROM "')"
+
+static int run_all(struct bugdb *from, const char *const *sql, size_t nr,
+		   const char *const *a, struct strbuf *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < nr && r == 0; i++)
+		r = run_text(from, sql[i], a, 2, err);
+	return r;
+}
+
 /* Copy the bug and its rows under 'a[1]' (a[0]: the moved id). */
 static int move_copy(struct bugdb *from, const char *const *a,
 		     struct strbuf *err)
 {
 	static const char *const sql[] = {
-		"INSERT INTO " MOVE_DST ".bug(id, seq, title, signature, origin,"
-		" status, prev_status, backburner, stale, file, function,"
-		" category, severity, confidence, prio, code_commit, line,"
-		" end_line, evidence, explanation, first_seen, last_seen,"
-		" times_seen, last_activity, last_verified_at,"
-		" last_verified_commit) SELECT ?2, seq, title, signature, origin,"
-		" status, prev_status, backburner, stale, file, function,"
-		" category, severity, confidence, prio, code_commit, line,"
-		" end_line, evidence, explanation, first_seen, last_seen,"
-		" times_seen, last_activity, last_verified_at,"
-		" last_verified_commit FROM main.bug WHERE id = ?1",
-		"INSERT INTO " MOVE_DST ".bug_signature(bug_id, signature, kind)"
-		" SELECT ?2, signature, kind FROM main.bug_signature"
-		" WHERE bug_id = ?1",
-		"INSERT INTO " MOVE_DST ".bug_fix(bug_id, commit_id, title,"
-		" branch, seen_at) SELECT ?2, commit_id, title, branch, seen_at"
-		" FROM main.bug_fix WHERE bug_id = ?1",
-		"INSERT INTO " MOVE_DST ".bug_label(bug_id, label, value, set_by,"
-		" link, at) SELECT ?2, label, value, set_by, link, at"
-		" FROM main.bug_label WHERE bug_id = ?1 AND label NOT IN"
-		" ('" LABEL_MOVED_TO "', '" LABEL_MOVED_FROM "')",
-		"INSERT INTO " MOVE_DST ".bug_event(bug_id, at, actor, kind, old,"
-		" new, reason, link) SELECT ?2, at, actor, kind, old, new,"
-		" reason, link FROM main.bug_event WHERE bug_id = ?1"
-		" ORDER BY id",
-		"INSERT INTO " MOVE_DST ".bug_sighting(bug_id, review, msgid,"
-		" patch_subject, revision, support, runs, severity, verdict,"
-		" suppressed, seen_at) SELECT ?2, review, msgid, patch_subject,"
-		" revision, support, runs, severity, verdict, suppressed,"
-		" seen_at FROM main.bug_sighting WHERE bug_id = ?1 ORDER BY id",
+		"INSERT INTO " MOVE_DST ".bug(id, seq, signature, origin, file,"
+		" function, category, " MOVE_BUG_STATE ") SELECT ?2, seq,"
+		" signature, origin, file, function, category, " MOVE_BUG_STATE
+		" FROM main.bug WHERE id = ?1",
+		MOVE_ROWS("INSERT", "bug_signature", "signature, kind", "", ""),
+		MOVE_ROWS("INSERT", "bug_fix", MOVE_FIX_COLS, "", ""),
+		MOVE_ROWS("INSERT", "bug_label", MOVE_LABEL_COLS,
+			  MOVE_NOT_MOVE_LABELS, ""),
+		MOVE_ROWS("INSERT", "bug_event", MOVE_EVENT_COLS, "",
+			  " ORDER BY id"),
+		MOVE_ROWS("INSERT", "bug_sighting", MOVE_SIGHTING_COLS, "",
+			  " ORDER BY id"),
 	};
-	int r = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(sql) && r == 0; i++)
-		r = run_text(from, sql[i], a, 2, err);
-	return r;
+	return run_all(from, sql, ARRAY_SIZE(sql), a, err);
 }
 
 /* Fold the moved bug 'a[0]' into the bug 'a[1]' 'to' already had. */
@@ -2815,14 +2813,10 @@ static int move_merge(struct bugdb *from, const char *const *a,
 		      struct strbuf *err)
 {
 	static const char *const sql[] = {
-		"INSERT INTO " MOVE_DST ".bug_sighting(bug_id, review, msgid,"
-		" patch_subject, revision, support, runs, severity, verdict,"
-		" suppressed, seen_at) SELECT ?2, review, msgid, patch_subject,"
-		" revision, support, runs, severity, verdict, suppressed,"
-		" seen_at FROM main.bug_sighting WHERE bug_id = ?1 ORDER BY id",
-		"INSERT OR IGNORE INTO " MOVE_DST ".bug_signature(bug_id,"
-		" signature, kind) SELECT ?2, signature, 'merged'"
-		" FROM main.bug_signature WHERE bug_id = ?1",
+		MOVE_ROWS("INSERT", "bug_sighting", MOVE_SIGHTING_COLS, "",
+			  " ORDER BY id"),
+		MOVE_ROWS("INSERT OR IGNORE", "bug_signature",
+			  "signature, kind", "", ""),
 		"UPDATE " MOVE_DST ".bug SET times_seen = times_seen +"
 		" (SELECT times_seen FROM main.bug WHERE id = ?1),"
 		" first_seen = min(first_seen, (SELECT first_seen FROM main.bug"
@@ -2830,11 +2824,8 @@ static int move_merge(struct bugdb *from, const char *const *a,
 		" FROM main.bug WHERE id = ?1)), severity = max(severity,"
 		" (SELECT severity FROM main.bug WHERE id = ?1)) WHERE id = ?2",
 	};
-	int r = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(sql) && r == 0; i++)
-		r = run_text(from, sql[i], a, 2, err);
-	return r;
+	return run_all(from, sql, ARRAY_SIZE(sql), a, err);
 }
 
 /*
@@ -2846,47 +2837,29 @@ static int move_revive(struct bugdb *from, const char *const *a,
 		       struct strbuf *err)
 {
 	static const char *const sql[] = {
-		"UPDATE " MOVE_DST ".bug SET (title, status, prev_status, dup_of,"
-		" backburner, stale, severity, confidence, prio, code_commit,"
-		" line, end_line, evidence, explanation, first_seen, last_seen,"
-		" times_seen, last_activity, last_verified_at,"
-		" last_verified_commit) = (SELECT title, status, prev_status,"
-		" NULL, backburner, stale, severity, confidence, prio,"
-		" code_commit, line, end_line, evidence, explanation, first_seen,"
-		" last_seen, times_seen, last_activity, last_verified_at,"
-		" last_verified_commit FROM main.bug WHERE id = ?1) WHERE id = ?2",
+		"UPDATE " MOVE_DST ".bug SET dup_of = NULL, (" MOVE_BUG_STATE
+		") = (SELECT " MOVE_BUG_STATE " FROM main.bug WHERE id = ?1)"
+		" WHERE id = ?2",
 		"DELETE FROM " MOVE_DST ".bug_label WHERE bug_id = ?2 AND"
 		" label = '" LABEL_MOVED_TO "'",
-		"INSERT OR IGNORE INTO " MOVE_DST ".bug_label(bug_id, label, value,"
-		" set_by, link, at) SELECT ?2, label, value, set_by, link, at"
-		" FROM main.bug_label WHERE bug_id = ?1 AND label NOT IN"
-		" ('" LABEL_MOVED_TO "', '" LABEL_MOVED_FROM "')",
-		"INSERT OR IGNORE INTO " MOVE_DST ".bug_fix(bug_id, commit_id,"
-		" title, branch, seen_at) SELECT ?2, commit_id, title, branch,"
-		" seen_at FROM main.bug_fix WHERE bug_id = ?1",
-		"INSERT OR IGNORE INTO " MOVE_DST ".bug_signature(bug_id,"
-		" signature, kind) SELECT ?2, signature, kind"
-		" FROM main.bug_signature WHERE bug_id = ?1",
-		"INSERT INTO " MOVE_DST ".bug_sighting(bug_id, review, msgid,"
-		" patch_subject, revision, support, runs, severity, verdict,"
-		" suppressed, seen_at) SELECT ?2, review, msgid, patch_subject,"
-		" revision, support, runs, severity, verdict, suppressed,"
-		" seen_at FROM main.bug_sighting s WHERE bug_id = ?1 AND NOT"
-		" EXISTS (SELECT 1 FROM " MOVE_DST ".bug_sighting d WHERE"
-		" d.bug_id = ?2 AND d.seen_at = s.seen_at AND d.review IS"
-		" s.review AND d.msgid IS s.msgid) ORDER BY id",
-		"INSERT INTO " MOVE_DST ".bug_event(bug_id, at, actor, kind, old,"
-		" new, reason, link) SELECT ?2, at, actor, kind, old, new,"
-		" reason, link FROM main.bug_event e WHERE bug_id = ?1 AND NOT"
-		" EXISTS (SELECT 1 FROM " MOVE_DST ".bug_event d WHERE"
-		" d.bug_id = ?2 AND d.at = e.at AND d.kind = e.kind AND"
-		" d.actor = e.actor AND d.new IS e.new) ORDER BY id",
+		MOVE_ROWS("INSERT OR IGNORE", "bug_label", MOVE_LABEL_COLS,
+			  MOVE_NOT_MOVE_LABELS, ""),
+		MOVE_ROWS("INSERT OR IGNORE", "bug_fix", MOVE_FIX_COLS, "", ""),
+		MOVE_ROWS("INSERT OR IGNORE", "bug_signature",
+			  "signature, kind", "", ""),
+		MOVE_ROWS("INSERT", "bug_sighting", MOVE_SIGHTING_COLS,
+			  " AND NOT EXISTS (SELECT 1 FROM " MOVE_DST
+			  ".bug_sighting d WHERE d.bug_id = ?2 AND d.seen_at ="
+			  " s.seen_at AND d.review IS s.review AND d.msgid IS"
+			  " s.msgid)", " ORDER BY id"),
+		MOVE_ROWS("INSERT", "bug_event", MOVE_EVENT_COLS,
+			  " AND NOT EXISTS (SELECT 1 FROM " MOVE_DST
+			  ".bug_event d WHERE d.bug_id = ?2 AND d.at = s.at AND"
+			  " d.kind = s.kind AND d.actor = s.actor AND d.new IS"
+			  " s.new)", " ORDER BY id"),
 	};
-	int r = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(sql) && r == 0; i++)
-		r = run_text(from, sql[i], a, 2, err);
-	return r;
+	return run_all(from, sql, ARRAY_SIZE(sql), a, err);
 }
 
 int bugdb_move(char id_out[BUGDB_ID_MAX], struct bugdb *from, const char *id,

@@ -9,14 +9,8 @@
 # move:, poke, uncc and (un)set no-reminders change the bug.  The bug
 # comes from a review against the mock LLM, as in t0600.
 . "$(dirname "$0")/lib.sh"
-export GIT_AUTHOR_NAME="A Dev" GIT_AUTHOR_EMAIL=a@example.org \
-	GIT_COMMITTER_NAME="A Dev" GIT_COMMITTER_EMAIL=a@example.org
 repo="$TRASH/repo"
-git init -q -b main "$repo"
-cd "$repo"
-printf 'int do_recv(struct sock *sk, int len)\n{\n\tchar *buf;\n\tint ret;\n\n\tret = prepare(sk);\n\tsk->sk_prot->close(sk);\n\treturn ret;\n}\n\nint do_send(struct sock *sk)\n{\n\treturn 0;\n}\n' > net.c
-cat > MAINTAINERS <<'M'
-IO_URING
+mock_net_repo "$repo" "IO_URING
 M:	Io Maint <io@example.org>
 L:	io-uring@vger.kernel.org
 S:	Maintained
@@ -27,27 +21,7 @@ M:	Net Maint <maint@example.org>
 L:	netdev@vger.kernel.org
 S:	Maintained
 F:	net.c
-M
-git add net.c MAINTAINERS && git commit -q -m "base"
-git checkout -q -b topic
-python3 - <<'PY'
-s = open("net.c").read()
-s = s.replace("\tint ret;\n", "\tint ret;\n\tbuf = kmalloc(len, GFP_KERNEL);\n")
-s = s.replace("{\n\treturn 0;", "{\n\tif (!sk)\n\t\treturn -EINVAL;\n\treturn 0;")
-open("net.c", "w").write(s)
-PY
-git commit -q -a -m "net: allocate a receive buffer"
-printf '\nint do_poll(struct sock *sk)\n{\n\treturn 1;\n}\n' >> net.c
-git commit -q -a -m "net: add do_poll"
-python3 - <<'PY'
-s = open("net.c").read()
-s = s.replace("\tif (!sk)\n\t\treturn -EINVAL;\n", "")
-s = s.replace("GFP_KERNEL);\n", "GFP_KERNEL);\n\tlen = min(len, 64);\n")
-open("net.c", "w").write(s)
-PY
-git commit -q -a -m "net: clamp receive length"
-git checkout -q main
-cd "$TRASH"
+"
 
 "$KREVIEW_BUILD/tests/mockllm" --dir "$KREVIEW_TESTS/data/review/mock" \
 	--port-file "$TRASH/port" --log "$TRASH/mock.log" &
