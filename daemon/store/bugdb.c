@@ -2677,7 +2677,8 @@ int bugdb_set_section_open(struct bugdb **out, struct bugdb_set *set,
 
 		strbuf_reset(&slug);
 		bugdb_slug(&slug, s->title);
-		if (!strcasecmp(s->title, section) || !strcmp(slug.buf, want.buf))
+		if (!strcasecmp(s->title, section) ||
+		    !strcmp(slug.buf, want.buf))
 			sec = s;
 	}
 	if (!sec) {
@@ -2919,17 +2920,19 @@ int bugdb_move(char id_out[BUGDB_ID_MAX], struct bugdb *from, const char *id,
 		if (r < 0)
 			goto out;
 	}
-	/* a move retried after a crash between the two files */
 	if (merge) {
-		r = label_get(NULL, to, dst.buf, LABEL_MOVED_FROM, real, err);
-		if (r < 0)
-			goto out;
-		copied = r == 1;
 		/* back to where it was moved from: the stub lives again */
 		r = label_get(NULL, to, dst.buf, LABEL_MOVED_TO, NULL, err);
 		if (r < 0)
 			goto out;
 		revive = r == 1;
+	}
+	if (merge && !revive) {
+		/* a move retried after a crash between the two files */
+		r = label_get(NULL, to, dst.buf, LABEL_MOVED_FROM, real, err);
+		if (r < 0)
+			goto out;
+		copied = r == 1;
 	}
 	a[0] = to->path;
 	r = run_text(from, "ATTACH DATABASE ?1 AS " MOVE_DST, a, 1, err);
@@ -2956,16 +2959,17 @@ int bugdb_move(char id_out[BUGDB_ID_MAX], struct bugdb *from, const char *id,
 	a[7] = t.buf;
 	if (r == 0 && !copied)
 		r = run_text(from,
-			     "INSERT OR IGNORE INTO " MOVE_DST ".bug_label(bug_id,"
-			     " label, value, set_by, link, at) VALUES (?2, '"
-			     LABEL_MOVED_FROM "', ?1, ?3, ?7, CAST(?8 AS"
-			     " INTEGER))",
+			     "INSERT OR IGNORE INTO " MOVE_DST ".bug_label("
+			     "bug_id, label, value, set_by, link, at) VALUES"
+			     " (?2, '" LABEL_MOVED_FROM "', ?1, ?3, ?7,"
+			     " CAST(?8 AS INTEGER))",
 			     a, 8, err);
 	if (r == 0 && !copied)
 		r = run_text(from,
-			     "INSERT INTO " MOVE_DST ".bug_event(bug_id, at, actor,"
-			     " kind, old, new, reason, link) VALUES (?2,"
-			     " CAST(?8 AS INTEGER), ?3, 'moved', ?4, ?5, ?6, ?7)",
+			     "INSERT INTO " MOVE_DST ".bug_event(bug_id, at,"
+			     " actor, kind, old, new, reason, link) VALUES"
+			     " (?2, CAST(?8 AS INTEGER), ?3, 'moved', ?4, ?5,"
+			     " ?6, ?7)",
 			     a, 8, err);
 	if (r == 0 && !copied)
 		r = run_text(from,
@@ -3146,7 +3150,8 @@ int bugdb_uncced(struct bugdb *db, const char *id, const char *addr,
 int bugdb_digest_ids(char ***out, size_t *nr, struct bugdb *db,
 		     struct strbuf *err)
 {
-	sqlite3_stmt *st = stmt(db, "SELECT message_id FROM digest ORDER BY id");
+	sqlite3_stmt *st = stmt(db, "SELECT message_id FROM digest"
+				    " ORDER BY id");
 	int r;
 
 	while ((r = step(db, st, err)) == 1) {

@@ -105,7 +105,8 @@ void bugcmd_help(struct strbuf *out);
 struct bugcmd_ctx {
 	const char *dir;		/* the bug databases */
 	const struct bugdb_config *cfg;	/* triagers; may be NULL */
-	const struct maint *maint;	/* M:/R: and move: source; may be NULL */
+	/* M:/R: source and move: targets; may be NULL */
+	const struct maint *maint;
 	int64_t now_ms;			/* 0: the real clock */
 	/*
 	 * The mail reached kreview with no list in To or Cc: the reply

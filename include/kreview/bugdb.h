@@ -456,8 +456,9 @@ struct bugdb_digest_opts {
 /*
  * Pick the bugs of a digest (reference §6, steps 1-4; re-verification
  * age is not applied yet): open/confirmed, not backburner, not stale,
- * not "no-reminders", older than min_age, no human activity within quiet; confirmed first,
- * then severity, prio, times seen, oldest.  Fewer than min_bugs: none.
+ * not "no-reminders", older than min_age, no human activity within
+ * quiet; confirmed first, then severity, prio, times seen, oldest.
+ * Fewer than min_bugs: none.
  */
 int bugdb_digest_pick(struct bugdb_list *out, struct bugdb *db,
 		      const struct bugdb_digest_opts *o, struct strbuf *err);

@@ -82,7 +82,7 @@ int bugmail_handle(struct bugmail_result *out, struct strbuf *text,
 typedef void bugmail_report_fn(void *ctx, const struct bugmail_result *r);
 
 struct bugmail_stats {
-	size_t looked;		/* messages that reference kreview's mail */
+	size_t looked;		/* messages answering kreview's mail */
 	size_t mails;		/* ... and carry commands */
 	size_t queued;		/* answers queued */
 	size_t duplicates;

@@ -1009,6 +1009,18 @@ static void test_move_and_prefs(void **state)
 	assert_true(found);
 	assert_string_equal(d.events[d.events_nr - 1].kind, "moved");
 	bugdb_detail_release(&d);
+	/* and there again: the stub over there lives again, with an event */
+	assert_int_equal(bugdb_move(again, f->db, a, net, "m@x", "round trip",
+				    NULL, &err), 0);
+	assert_string_equal(again, moved);
+	assert_int_equal(status(net, moved), BUGDB_OPEN);
+	assert_int_equal(status(f->db, a), BUGDB_DUP);
+	assert_int_equal(bugdb_get_detail(&d, net, moved, &err), 0);
+	assert_string_equal(d.events[d.events_nr - 1].reason, "round trip");
+	bugdb_detail_release(&d);
+	assert_int_equal(bugdb_move(again, net, moved, f->db, "m@x", NULL, NULL,
+				    &err), 0);
+	assert_string_equal(again, a);
 	/* into its own section: refused */
 	strbuf_reset(&err);
 	assert_int_equal(bugdb_move(again, f->db, c, f->db, "m@x", NULL, NULL,
