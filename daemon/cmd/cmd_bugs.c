@@ -2,6 +2,7 @@
 #include "kreview/bugcmd.h"
 #include "kreview/bugdb.h"
 #include "kreview/bugexport.h"
+#include "kreview/bugmail.h"
 #include "kreview/bugverify.h"
 #include "kreview/cmd.h"
 #include "kreview/config.h"
@@ -25,11 +26,11 @@ enum { BUGS_OK = 0, BUGS_FAIL = 1, BUGS_USAGE = 2 };
 struct bugs_opts {
 	const char *config, *dir, *subsystem, *status, *severity, *sort;
 	const char *reason, *format, *output, *tree, *rev, *maintainers;
-	const char *endpoint;
+	const char *endpoint, *db;
 	const char *branches[16];
 	size_t nr_branches;
 	int max_count, limit;
-	bool json, dry_run, fresh;
+	bool json, dry_run, fresh, queue;
 };
 
 struct bugs_ctx {
@@ -325,7 +326,8 @@ static int do_change(struct bugs_ctx *c, const char *what)
 	struct strbuf err = STRBUF_INIT;
 	struct bugdb *db;
 	int ret = BUGS_USAGE, r = 0;
-	bool is_set = !strcmp(what, "set");
+	bool unset = !strcmp(what, "unset");
+	bool is_set = !strcmp(what, "set") || unset;
 
 	if (c->argc < 1 || (is_set && c->argc < 2) ||
 	    (!is_set && c->argc != ((!strcmp(what, "dup") ||
@@ -348,7 +350,15 @@ static int do_change(struct bugs_ctx *c, const char *what)
 	for (int i = 1; is_set && i < c->argc && r == 0; i++) {
 		const char *a = c->argv[i], *v;
 
-		if ((v = skip_prefix(a, "status=")) != NULL) {
+		if (!strcmp(a, "no-reminders")) {
+			r = bugdb_set_no_reminders(db, c->argv[0], !unset,
+						   actor(), NULL, &err);
+		} else if (unset) {
+			fprintf(stderr, "kreview: unset takes no-reminders, not "
+					"'%s'\n", a);
+			ret = BUGS_USAGE;
+			goto out;
+		} else if ((v = skip_prefix(a, "status=")) != NULL) {
 			enum bugdb_status s;
 
 			if (bugdb_status_parse(&s, v) < 0) {
@@ -376,7 +386,8 @@ static int do_change(struct bugs_ctx *c, const char *what)
 					     actor(), c->o.reason, NULL, &err);
 		} else {
 			fprintf(stderr, "kreview: set takes status=S, prio=P, "
-					"backburner or unbackburn, not '%s'\n", a);
+					"backburner, unbackburn or no-reminders, "
+					"not '%s'\n", a);
 			ret = BUGS_USAGE;
 			goto out;
 		}
@@ -529,16 +540,19 @@ out:
 
 static int do_mail(struct bugs_ctx *c)
 {
-	struct bugcmd_ctx bc = { .dir = c->dir.buf, .cfg = c->bc };
+	struct bugmail_opts bo = { .dir = c->dir.buf, .cfg = c->cfg };
 	struct strbuf raw = STRBUF_INIT, err = STRBUF_INIT, reply = STRBUF_INIT;
 	struct maint *m = NULL;
 	const char *mfile = c->o.maintainers ? c->o.maintainers :
 			    c->bc->maintainers;
-	struct msg msg = MSG_INIT;
-	bool dup = false;
-	size_t failed = 0;
+	const char *dbpath = c->o.db ? c->o.db : c->cfg->database;
+	struct bugmail_result res;
+	struct reply_target t;
+	struct db *db = NULL;
 	int r, ret = BUGS_FAIL;
 
+	memset(&res, 0, sizeof(res));
+	reply_target_init(&t);
 	if (c->argc != 1) {
 		usage();
 		return BUGS_USAGE;
@@ -555,36 +569,93 @@ static int do_mail(struct bugs_ctx *c)
 		fprintf(stderr, "kreview: %s\n", err.buf);
 		goto out;
 	}
-	bc.maint = m;
+	bo.maint = m;
 	g_mime_init();
-	msg_init(&msg);
-	r = msg_parse(&msg, raw.buf, raw.len, NULL);
+	strbuf_reset(&err);
+	r = reply_target_parse(&t, raw.buf, raw.len, time_now_ms(), &err);
 	if (r < 0) {
 		fprintf(stderr, "kreview: '%s' is not a mail message: %s\n",
 			c->argv[0], strerror(-r));
 		goto out;
 	}
-	strbuf_reset(&err);
-	if (bugcmd_process(&reply, &dup, &failed, &bc, &msg, &err) < 0) {
+	if (c->o.queue && db_open(&db, dbpath, &err) < 0) {
 		fprintf(stderr, "kreview: %s\n", err.buf);
 		goto out;
 	}
-	if (dup)
+	if (bugmail_handle(&res, &reply, db, &t, &bo, &err) < 0) {
+		fprintf(stderr, "kreview: %s\n", err.buf);
+		goto out;
+	}
+	if (res.duplicate)
 		fprintf(stderr, "kreview: mail <%s> was processed before, "
-				"ignoring\n", msg.msgid);
-	else if (!reply.len)
+				"ignoring\n", res.msgid);
+	else if (!res.commands)
 		fprintf(stderr, "kreview: no #kreview command in the mail\n");
+	else if (!reply.len && res.why)
+		fprintf(stderr, "kreview: mail <%s> is not processed: %s\n",
+			res.msgid, res.why);
 	else
 		fprintf(stderr, "kreview: %zu command%s refused or malformed\n",
-			failed, failed == 1 ? "" : "s");
+			res.failed, res.failed == 1 ? "" : "s");
+	if (c->o.queue && res.outbox_id)
+		fprintf(stderr, "kreview: answer queued in the outbox as %" PRId64
+				" (%s)\n",
+			res.outbox_id, reply_mode_names[res.mode]);
+	else if (c->o.queue && res.answered_before)
+		fprintf(stderr, "kreview: the outbox has an answer to <%s> "
+				"already, nothing queued\n", res.msgid);
+	else if (c->o.queue && reply.len)
+		fprintf(stderr, "kreview: nothing queued: %s\n",
+			res.why ? res.why : "no answer");
 	fputs(reply.buf, stdout);
 	ret = BUGS_OK;
 out:
-	msg_release(&msg);
+	bugmail_result_release(&res);
+	reply_target_release(&t);
+	db_close(db);
 	maint_free(m);
 	strbuf_release(&raw);
 	strbuf_release(&err);
 	strbuf_release(&reply);
+	return ret;
+}
+
+/* Transfer a bug to another section's database. */
+static int do_move(struct bugs_ctx *c)
+{
+	struct bugdb_set set = BUGDB_SET_INIT;
+	struct strbuf err = STRBUF_INIT;
+	const char *mfile = c->o.maintainers ? c->o.maintainers :
+			    c->bc->maintainers;
+	char to_id[BUGDB_ID_MAX];
+	struct maint *m = NULL;
+	struct bugdb *db, *to = NULL;
+	int ret = BUGS_FAIL;
+
+	if (c->argc != 2) {
+		usage();
+		return BUGS_USAGE;
+	}
+	db = find_bug(&set, c, c->argv[0]);
+	if (!db)
+		goto out;
+	if (mfile && maint_load_file(&m, mfile, NULL, &err) < 0) {
+		fprintf(stderr, "kreview: %s\n", err.buf);
+		goto out;
+	}
+	if (bugdb_set_section_open(&to, &set, c->dir.buf, c->argv[1], m,
+				   &err) < 0 ||
+	    bugdb_move(to_id, db, c->argv[0], to, actor(), c->o.reason, NULL,
+		       &err) < 0) {
+		fprintf(stderr, "kreview: %s\n", err.buf);
+		goto out;
+	}
+	printf("%s moved to %s as %s\n", c->argv[0], bugdb_section(to), to_id);
+	ret = BUGS_OK;
+out:
+	maint_free(m);
+	bugdb_set_release(&set);
+	strbuf_release(&err);
 	return ret;
 }
 
@@ -1174,6 +1245,8 @@ int cmd_bugs(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "endpoint", required_argument, NULL, 'e' },
 		{ "fresh", no_argument, NULL, 'F' },
+		{ "queue", no_argument, NULL, 'Q' },
+		{ "db", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bugs_ctx c;
@@ -1202,6 +1275,8 @@ int cmd_bugs(int argc, char **argv)
 		case 'n': c.o.dry_run = true; break;
 		case 'e': c.o.endpoint = optarg; break;
 		case 'F': c.o.fresh = true; break;
+		case 'Q': c.o.queue = true; break;
+		case 'B': c.o.db = optarg; break;
 		case 'b':
 			if (c.o.nr_branches == ARRAY_SIZE(c.o.branches)) {
 				fprintf(stderr, "kreview: too many --branch\n");
@@ -1246,7 +1321,8 @@ int cmd_bugs(int argc, char **argv)
 		ret = do_list(&c);
 	else if (!strcmp(sub, "show"))
 		ret = do_show(&c);
-	else if (!strcmp(sub, "set") || !strcmp(sub, "dup") ||
+	else if (!strcmp(sub, "set") || !strcmp(sub, "unset") ||
+		 !strcmp(sub, "dup") ||
 		 !strcmp(sub, "undup") || !strcmp(sub, "fix") ||
 		 !strcmp(sub, "unfix"))
 		ret = do_change(&c, sub);
@@ -1256,6 +1332,8 @@ int cmd_bugs(int argc, char **argv)
 		ret = do_export(&c);
 	else if (!strcmp(sub, "mail"))
 		ret = do_mail(&c);
+	else if (!strcmp(sub, "move"))
+		ret = do_move(&c);
 	else if (!strcmp(sub, "scan-fixes"))
 		ret = do_scan_fixes(&c);
 	else if (!strcmp(sub, "reverify"))

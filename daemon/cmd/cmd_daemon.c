@@ -3,6 +3,8 @@
  * the shape of the loop and kreview-daemon(8) for the behaviour.
  */
 #define _GNU_SOURCE
+#include "kreview/bugdb.h"
+#include "kreview/bugmail.h"
 #include "kreview/cmd.h"
 #include "kreview/config.h"
 #include "kreview/daemon.h"
@@ -595,6 +597,46 @@ static bool poll_sources(struct daemon *d, bool all)
 	return any;
 }
 
+static void report_command(void *ctx, const struct bugmail_result *r)
+{
+	(void)ctx;
+	if (r->duplicate) {
+		log_info("command mail <%s> from %s was processed before, ignoring",
+			 r->msgid, r->sender);
+		return;
+	}
+	if (r->outbox_id)
+		log_notice("command mail <%s> from %s: %zu commands, %zu refused or malformed; answer %" PRId64 " queued (%s)%s",
+			   r->msgid, r->sender, r->commands, r->failed,
+			   r->outbox_id, reply_mode_names[r->mode],
+			   r->no_list ? ", no list was in Cc" : "");
+	else
+		log_notice("command mail <%s> from %s: %zu commands, %zu refused or malformed; no answer: %s",
+			   r->msgid, r->sender, r->commands, r->failed,
+			   r->answered_before ? "one is in the outbox already" :
+			   r->why ? r->why : "nothing to say");
+}
+
+/*
+ * Replies to kreview's mail that carry "#kreview" commands: apply them
+ * and queue the answers (bugmail.h).  On the loop thread: the bug
+ * databases are local files and command mail is rare.
+ */
+static void process_commands(struct daemon *d)
+{
+	const struct kreview_config *cfg = d->cref->cfg;
+	struct bugmail_opts o = { .cfg = cfg, .now_ms = daemon_now_ms() };
+	struct bugmail_stats st;
+	struct strbuf dir = STRBUF_INIT, err = STRBUF_INIT;
+
+	bugdb_config_dir(&dir, cfg->bugs, cfg->state_dir);
+	o.dir = dir.buf;
+	if (bugmail_scan(&st, d->db, &o, report_command, d, &err) < 0)
+		log_error("cannot process command mail: %s", err.buf);
+	strbuf_release(&dir);
+	strbuf_release(&err);
+}
+
 static void assemble_and_queue(struct daemon *d)
 {
 	const struct kreview_config *cfg = d->cref->cfg;
@@ -811,8 +853,10 @@ static int run(struct daemon *d)
 		int64_t t;
 
 		if (!d->stopping) {
-			if (poll_sources(d, first) || first)
+			if (poll_sources(d, first) || first) {
+				process_commands(d);
 				assemble_and_queue(d);
+			}
 			first = false;
 			start_jobs(d);
 			start_delivery(d);

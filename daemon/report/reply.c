@@ -1531,47 +1531,52 @@ static void patch_body(struct strbuf *out, const struct reply_target *t,
 	signature(out, o);
 }
 
-/* Headers of a reply to 't'; 'lists' names the matched policies. */
-static int compose_headers(struct reply_mail *m, const struct reply_target *t,
-			   const struct reply_policy *pol,
-			   const struct reply_opts *o,
-			   const struct reply_patch_in *pin, struct strbuf *err)
+/* The bare address of the configured From: into 'a'; -EINVAL. */
+static int from_address(struct strbuf *a, const struct reply_opts *o,
+			struct strbuf *err)
 {
-	struct config_strlist to = { 0 }, cc = { 0 };
-	struct strbuf sb = STRBUF_INIT, a = STRBUF_INIT;
-	const char *domain;
-	int ret = 0;
-
-	if (!o->from || reply_address_of(&a, o->from) < 0) {
+	if (!o->from || reply_address_of(a, o->from) < 0) {
 		strbuf_addstr(err, "no valid From: address configured "
 				   "(mail.from)");
-		ret = -EINVAL;
-		goto out;
+		return -EINVAL;
 	}
+	return 0;
+}
+
+/*
+ * Everything of a reply to 't' but its policy fields: envelope,
+ * Message-ID, Subject and the header text, To 'to' and Cc 'cc'.
+ */
+static int write_headers(struct reply_mail *m, const struct reply_target *t,
+			 const struct config_strlist *to,
+			 const struct config_strlist *cc,
+			 const struct reply_opts *o, struct strbuf *err)
+{
+	struct strbuf sb = STRBUF_INIT, a = STRBUF_INIT;
+	const char *domain;
+	int ret;
+
+	ret = from_address(&a, o, err);
+	if (ret < 0)
+		goto out;
 	m->env_from = xstrdup(a.buf);
 	domain = o->msgid_domain && *o->msgid_domain
 			 ? o->msgid_domain
 			 : strchr(m->env_from, '@') + 1;
-	reply_recipients(&to, &cc, t, pol, o->own_address ? o->own_address
-							  : a.buf,
-			 pin ? pin->maint_people : NULL,
-			 pin ? pin->maint_people_nr : 0,
-			 pin ? pin->maint_lists : NULL,
-			 pin ? pin->maint_lists_nr : 0);
-	if (to.nr + cc.nr > REPLY_MAX_RCPTS) {
+	if (to->nr + cc->nr > REPLY_MAX_RCPTS) {
 		strbuf_addf(err, "%zu recipients, more than %d",
-			    to.nr + cc.nr, REPLY_MAX_RCPTS);
+			    to->nr + cc->nr, REPLY_MAX_RCPTS);
 		ret = -E2BIG;
 		goto out;
 	}
-	if (!to.nr && !cc.nr) {
+	if (!to->nr && !cc->nr) {
 		strbuf_addf(err, "no recipient for a reply to <%s>",
 			    t->msg.msgid);
 		ret = -EINVAL;
 		goto out;
 	}
-	for (size_t i = 0; i < to.nr + cc.nr; i++) {
-		const char *mb = i < to.nr ? to.v[i] : cc.v[i - to.nr];
+	for (size_t i = 0; i < to->nr + cc->nr; i++) {
+		const char *mb = i < to->nr ? to->v[i] : cc->v[i - to->nr];
 
 		if (reply_address_of(&a, mb) < 0)
 			continue;
@@ -1591,8 +1596,8 @@ static int compose_headers(struct reply_mail *m, const struct reply_target *t,
 		add_address_header(&m->text, "From", &from);
 		config_strlist_release(&from);
 	}
-	add_address_header(&m->text, "To", &to);
-	add_address_header(&m->text, "Cc", &cc);
+	add_address_header(&m->text, "To", to);
+	add_address_header(&m->text, "Cc", cc);
 	reply_add_header(&m->text, "Subject", m->subject);
 	strbuf_addf(&m->text, "Message-ID: <%s>\n", m->msgid);
 	strbuf_addf(&m->text, "In-Reply-To: <%s>\n", t->msg.msgid);
@@ -1610,19 +1615,153 @@ static int compose_headers(struct reply_mail *m, const struct reply_target *t,
 				"Content-Transfer-Encoding: 8bit\n"
 				"Auto-Submitted: auto-generated\n"
 				"X-Mailer: kreview " KREVIEW_VERSION "\n\n");
-	m->mode = (enum reply_mode)pol->eff.mode;
+out:
+	strbuf_release(&sb);
+	strbuf_release(&a);
+	return ret;
+}
+
+/* Space-separated names of the matched policies, for the outbox. */
+static char *policy_names(const struct reply_policy *pol)
+{
+	struct strbuf sb = STRBUF_INIT;
+
 	for (size_t i = 0; i < pol->names_nr; i++) {
 		if (i)
 			strbuf_addch(&sb, ' ');
 		strbuf_addstr(&sb, pol->names[i]);
 	}
-	m->lists = strbuf_detach(&sb, NULL);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* Headers of a reply to 't'; 'lists' names the matched policies. */
+static int compose_headers(struct reply_mail *m, const struct reply_target *t,
+			   const struct reply_policy *pol,
+			   const struct reply_opts *o,
+			   const struct reply_patch_in *pin, struct strbuf *err)
+{
+	struct config_strlist to = { 0 }, cc = { 0 };
+	struct strbuf a = STRBUF_INIT;
+	int ret;
+
+	ret = from_address(&a, o, err);
+	if (ret < 0)
+		goto out;
+	reply_recipients(&to, &cc, t, pol, o->own_address ? o->own_address
+							  : a.buf,
+			 pin ? pin->maint_people : NULL,
+			 pin ? pin->maint_people_nr : 0,
+			 pin ? pin->maint_lists : NULL,
+			 pin ? pin->maint_lists_nr : 0);
+	ret = write_headers(m, t, &to, &cc, o, err);
+	if (ret < 0)
+		goto out;
+	m->mode = (enum reply_mode)pol->eff.mode;
+	m->lists = policy_names(pol);
 	m->not_before_ms = t->arrived_ms + pol->eff.embargo_ms;
 	m->rate_limit = pol->eff.rate_limit;
 out:
 	config_strlist_release(&to);
 	config_strlist_release(&cc);
-	strbuf_release(&sb);
+	strbuf_release(&a);
+	return ret;
+}
+
+bool reply_to_list(const struct reply_target *t,
+		   const struct reply_lists *lists, const char *const *more,
+		   size_t more_nr)
+{
+	struct mbox_list rc = { 0 };
+	struct strbuf a = STRBUF_INIT;
+	bool found = t->list_post || t->msg.list_id;
+
+	mbox_list_parse(&rc, t->msg.to);
+	mbox_list_parse(&rc, t->msg.cc);
+	for (size_t i = 0; !found && lists && i < lists->nr; i++)
+		found = lists->v[i].address &&
+			mbox_list_has(&rc, lists->v[i].address);
+	for (size_t i = 0; !found && i < more_nr; i++) {
+		strbuf_reset(&a);
+		strbuf_addstr(&a, more[i]);
+		strbuf_tolower(&a);
+		found = mbox_list_has(&rc, a.buf);
+	}
+	mbox_list_release(&rc);
+	strbuf_release(&a);
+	return found;
+}
+
+int reply_compose_command(struct reply_mail *out,
+			  const struct reply_target *t, const char *body,
+			  const struct reply_lists *lists,
+			  enum reply_mode private_mode,
+			  const struct reply_opts *o, struct strbuf *err)
+{
+	struct config_strlist to = { 0 }, cc = { 0 };
+	struct mbox_list seen = { 0 };
+	struct strbuf a = STRBUF_INIT;
+	struct reply_policy pol;
+	struct reply_mail m;
+	bool public;
+	int ret;
+
+	memset(&m, 0, sizeof(m));
+	reply_policy_resolve(&pol, lists, t);
+	ret = from_address(&a, o, err);
+	if (ret < 0)
+		goto out;
+	/* kreview itself, then the sender: neither is Cc'd */
+	mbox_list_add(&seen, "", o->own_address ? o->own_address : a.buf);
+	if (mbox_list_has(&seen, t->msg.sender_addr) ||
+	    !valid_addr(t->msg.sender_addr)) {
+		strbuf_addf(err, "no one to answer: <%s> is from %s",
+			    t->msg.msgid,
+			    *t->msg.sender_addr ? "kreview itself" :
+						  "no address");
+		ret = -EINVAL;
+		goto out;
+	}
+	mbox_list_add(&seen, "", t->msg.sender_addr);
+	strlist_add(&to, t->msg.sender);
+	/* the lists it came through that want mail, unless private */
+	public = pol.eff.mode != REPLY_MODE_OFF && !pol.eff.private_reply;
+	for (size_t i = 0; public && i < pol.names_nr; i++) {
+		const struct reply_list *l = reply_lists_find(lists,
+							      pol.names[i]);
+		const char *addr = l && l->address ? l->address :
+				   l && l->id ? t->list_post : NULL;
+
+		if (!addr || mbox_list_has(&seen, addr))
+			continue;
+		mbox_list_add(&seen, "", addr);
+		strlist_add(&cc, addr);
+	}
+	ret = write_headers(&m, t, &to, &cc, o, err);
+	if (ret < 0)
+		goto out;
+	m.kind = REPLY_KIND_COMMAND;
+	if (pol.eff.mode != REPLY_MODE_OFF) {
+		m.mode = (enum reply_mode)pol.eff.mode;
+		m.lists = policy_names(&pol);
+		m.rate_limit = pol.eff.rate_limit;
+	} else {
+		m.mode = private_mode;
+		m.lists = xstrdup("");
+	}
+	/* an answer is not a review: no embargo */
+	m.not_before_ms = 0;
+	strbuf_addstr(&m.text, body);
+	if (m.text.len && m.text.buf[m.text.len - 1] != '\n')
+		strbuf_addch(&m.text, '\n');
+	reply_qp_if_needed(&m.text);
+	*out = m;
+	memset(&m, 0, sizeof(m));
+out:
+	reply_mail_release(&m);
+	reply_policy_release(&pol);
+	config_strlist_release(&to);
+	config_strlist_release(&cc);
+	mbox_list_release(&seen);
 	strbuf_release(&a);
 	return ret;
 }

@@ -33,10 +33,20 @@ static const struct {
 			   "drop the recorded fix" },
 	[BUGCMD_SET_PRIO] = { "set prio", ": low|normal|high", true, true,
 			      "priority" },
+	[BUGCMD_SET_NO_REMINDERS] = { "set no-reminders", NULL, false, false,
+				      "never in digests again" },
+	[BUGCMD_UNSET_NO_REMINDERS] = { "unset no-reminders", NULL, false,
+					false, "in digests again" },
 	[BUGCMD_BACKBURNER] = { "backburner", "[reason]", false, true,
-				"leave out of digests" },
+				"leave out of digests for now" },
 	[BUGCMD_UNBACKBURN] = { "unbackburn", NULL, false, false,
 				"back into digests" },
+	[BUGCMD_POKE] = { "poke", NULL, false, false,
+			  "re-verify it against the code now" },
+	[BUGCMD_MOVE] = { "move", ": SECTION", true, true,
+			  "it belongs to that MAINTAINERS section" },
+	[BUGCMD_UNCC] = { "uncc", NULL, false, false,
+			  "stop Cc'ing me on it (anyone may)" },
 	[BUGCMD_ADD_SUBSYSTEM] = { "add-subsystem", ": SECTION", true, true,
 				   "also concerns another section" },
 	[BUGCMD_DEL_SUBSYSTEM] = { "del-subsystem", ": SECTION", true, true,
@@ -67,7 +77,11 @@ void bugcmd_help(struct strbuf *out)
 		strbuf_release(&v);
 	}
 	strbuf_addstr(out, "\nExample: " PREFIX " <3> invalid the lock is "
-			   "held by the caller\n");
+			   "held by the caller\n\n"
+			   "Only the section's maintainers and reviewers "
+			   "(MAINTAINERS M: and R:)\nand configured triagers "
+			   "may change a bug; uncc and help are open\nto "
+			   "anyone.\n");
 }
 
 void bugcmd_list_release(struct bugcmd_list *l)
@@ -153,18 +167,28 @@ static void parse_line(struct bugcmd *c, const char *line)
 	}
 	p = word(&w, p);
 	strbuf_tolower(&w);
-	if (!strcmp(w.buf, "set")) {
+	if (!strcmp(w.buf, "set") || !strcmp(w.buf, "unset")) {
+		bool unset = w.buf[0] == 'u';
+
 		p = word(&w, skip_ws(p));
 		strbuf_tolower(&w);
-		if (strcmp(w.buf, "prio")) {
-			set_error(c, "'set' knows only 'prio' (set prio: "
-				     "low|normal|high)");
+		if (!unset && !strcmp(w.buf, "prio"))
+			v = BUGCMD_SET_PRIO;
+		else if (!strcmp(w.buf, "no-reminders"))
+			v = unset ? BUGCMD_UNSET_NO_REMINDERS :
+				    BUGCMD_SET_NO_REMINDERS;
+		if (v < 0) {
+			set_error(c, unset ? "'unset' knows only 'no-reminders'" :
+					     "'set' knows only 'prio: "
+					     "low|normal|high' and "
+					     "'no-reminders'");
 			goto out;
 		}
-		v = BUGCMD_SET_PRIO;
 	} else {
+		/* the two-word verbs were handled above */
 		for (int i = 0; i < BUGCMD_VERB_MAX; i++)
-			if (i != BUGCMD_SET_PRIO && !strcmp(w.buf, verbs[i].name))
+			if (!strchr(verbs[i].name, ' ') &&
+			    !strcmp(w.buf, verbs[i].name))
 				v = i;
 	}
 	if (v < 0) {
@@ -333,8 +357,31 @@ static const char *status_of(struct bugdb *db, const char *id,
 	return scratch->buf;
 }
 
+/* move: to the section named by the argument, created if need be. */
+static int move(struct strbuf *res, struct bugdb_set *set,
+		const struct bugcmd_ctx *ctx, struct bugdb *db, const char *id,
+		const struct bugcmd *c, const char *actor, const char *link,
+		struct strbuf *e)
+{
+	char to_id[BUGDB_ID_MAX];
+	struct bugdb *to = NULL;
+	int r;
+
+	r = bugdb_set_section_open(&to, set, ctx->dir, c->arg, ctx->maint, e);
+	if (r < 0)
+		return r;
+	if (ctx->now_ms)
+		bugdb_set_clock(to, ctx->now_ms);
+	r = bugdb_move(to_id, db, id, to, actor, NULL, link, e);
+	if (r == 0)
+		strbuf_addf(res, "%s: moved to %s as %s", id, bugdb_section(to),
+			    to_id);
+	return r;
+}
+
 /* Apply one parsed, authorised command; the result line in 'res'. */
-static int apply(struct strbuf *res, struct bugdb *db, const char *id,
+static int apply(struct strbuf *res, struct bugdb_set *set,
+		 const struct bugcmd_ctx *ctx, struct bugdb *db, const char *id,
 		 const struct bugcmd *c, const char *actor, const char *link)
 {
 	struct strbuf before = STRBUF_INIT, after = STRBUF_INIT;
@@ -391,6 +438,35 @@ static int apply(struct strbuf *res, struct bugdb *db, const char *id,
 					    "left out of digests" :
 					    "back in digests");
 		break;
+	case BUGCMD_SET_NO_REMINDERS:
+	case BUGCMD_UNSET_NO_REMINDERS:
+		changes_status = false;
+		r = bugdb_set_no_reminders(db, id,
+					   c->verb == BUGCMD_SET_NO_REMINDERS,
+					   actor, link, &e);
+		if (r == 0)
+			strbuf_addf(res, "%s: %s", id,
+				    c->verb == BUGCMD_SET_NO_REMINDERS ?
+					    "no reminders in digests" :
+					    "reminders in digests again");
+		break;
+	case BUGCMD_POKE:
+		changes_status = false;
+		r = bugdb_poke(db, id, actor, link, &e);
+		if (r == 0)
+			strbuf_addf(res, "%s: re-verification requested", id);
+		break;
+	case BUGCMD_MOVE:
+		changes_status = false;
+		r = move(res, set, ctx, db, id, c, actor, link, &e);
+		break;
+	case BUGCMD_UNCC:
+		changes_status = false;
+		r = bugdb_uncc(db, id, actor, link, &e);
+		if (r == 0)
+			strbuf_addf(res, "%s: %s will not be Cc'd on it again",
+				    id, actor);
+		break;
 	case BUGCMD_ADD_SUBSYSTEM:
 	case BUGCMD_DEL_SUBSYSTEM:
 		changes_status = false;
@@ -418,6 +494,34 @@ static int apply(struct strbuf *res, struct bugdb *db, const char *id,
 	strbuf_release(&after);
 	strbuf_release(&e);
 	return r;
+}
+
+/*
+ * A bug that was moved to another database: follow the stub to where
+ * it lives now (a note goes to 'res'); 'id' is updated.  A forward to
+ * a database that is not in 'set' stays on the stub (its commands then
+ * fail as for any dup).  Negative only for database errors.
+ */
+static int forward(struct bugdb **db, char id[BUGDB_ID_MAX],
+		   struct strbuf *res, const struct bugdb_set *set,
+		   struct strbuf *err)
+{
+	char to[BUGDB_ID_MAX];
+
+	for (int hops = 0; hops < 8; hops++) {
+		struct bugdb *next;
+		int r = bugdb_moved_to(to, *db, id, err);
+
+		if (r <= 0)
+			return r;
+		next = bugdb_set_find(set, to);
+		if (!next)
+			return 0;
+		strbuf_addf(res, "(%s moved to %s) ", id, to);
+		*db = next;
+		memcpy(id, to, BUGDB_ID_MAX);
+	}
+	return 0;
 }
 
 int bugcmd_process(struct strbuf *reply, bool *duplicate, size_t *failed,
@@ -500,9 +604,14 @@ int bugcmd_process(struct strbuf *reply, bool *duplicate, size_t *failed,
 					    "before the command");
 			need_help = true;
 		}
-		if (db && !bugcmd_authorised(ctx, bugdb_section(db),
-					     bugdb_maintainers(db),
-					     m->sender_addr)) {
+		if (db) {
+			r = forward(&db, id, &res, &set, err);
+			if (r < 0)
+				goto out;
+		}
+		if (db && c->verb != BUGCMD_UNCC &&
+		    !bugcmd_authorised(ctx, bugdb_section(db),
+				       bugdb_maintainers(db), m->sender_addr)) {
 			strbuf_addf(&res, "refused: %s is not a maintainer or "
 					  "reviewer of %s, nor a configured "
 					  "triager",
@@ -511,7 +620,7 @@ int bugcmd_process(struct strbuf *reply, bool *duplicate, size_t *failed,
 				    bugdb_section(db));
 			need_help = true;
 		} else if (db) {
-			ok = apply(&res, db, id, c, m->sender_addr,
+			ok = apply(&res, &set, ctx, db, id, c, m->sender_addr,
 				   m->msgid) == 0;
 			if (!ok)
 				need_help = true;
@@ -536,6 +645,13 @@ int bugcmd_process(struct strbuf *reply, bool *duplicate, size_t *failed,
 	strbuf_addbuf(reply, &body);
 	if (need_help)
 		bugcmd_help(reply);
+	if (ctx->no_list)
+		strbuf_addstr(reply,
+			      "\nYour mail reached kreview with no mailing list "
+			      "in To or Cc.  The\ncommands were applied, but "
+			      "the list copy of a command is the\nhistory of a "
+			      "bug that others read: please Cc the list next "
+			      "time.\n");
 	strbuf_addstr(reply, "\n-- \nkreview, automated bug tracking.\n");
 	r = 0;
 out:

@@ -3,6 +3,7 @@
 #include "kreview/hash.h"
 #include "kreview/aggregate.h"
 #include "kreview/maint.h"
+#include "kreview/reply.h"
 #include "kreview/review.h"
 #include "kreview/strbuf.h"
 #include "kreview/trailer.h"
@@ -268,6 +269,11 @@ const struct config_field bugdb_config_fields[] = {
 	 .doc = "address patterns allowed to triage every section"},
 	{CONFIG_F_STRING(struct bugdb_config, maintainers, "maintainers"),
 	 .doc = "MAINTAINERS file whose M: and R: may triage a section"},
+	{CONFIG_F_ENUM(struct bugdb_config, command_replies, "command_replies",
+		       reply_mode_names),
+	 .def_int = REPLY_MODE_DRY_RUN,
+	 .doc = "mode of the answer to a #kreview mail that came through "
+		"no list wanting mail"},
 	{CONFIG_F_STRLIST(struct bugdb_config, branches, "branches"),
 	 .doc = "branches a fix must reach before a bug is fixed"},
 	{CONFIG_F_STRING(struct bugdb_config, url, "url"),
@@ -1994,6 +2000,9 @@ out:
 	return r;
 }
 
+static int refuse_moved(struct bugdb *db, const char *real,
+			struct strbuf *err);
+
 int bugdb_dup(struct bugdb *db, const char *id, const char *other,
 	      const char *actor, const char *link, struct strbuf *err)
 {
@@ -2005,6 +2014,8 @@ int bugdb_dup(struct bugdb *db, const char *id, const char *other,
 	int r;
 
 	r = load_status(&from, &prev, real, db, id, err);
+	if (r == 0)
+		r = refuse_moved(db, real, err);
 	if (r < 0)
 		return r;
 	r = bugdb_canonical(canon, db, other, err);
@@ -2045,6 +2056,8 @@ int bugdb_undup(struct bugdb *db, const char *id, const char *actor,
 	int r;
 
 	r = load_status(&from, &prev, real, db, id, err);
+	if (r == 0)
+		r = refuse_moved(db, real, err);
 	if (r < 0)
 		return r;
 	if (from != BUGDB_DUP) {
@@ -2256,9 +2269,30 @@ int bugdb_backburner(struct bugdb *db, const char *id, bool on,
 	return commit(db, err);
 }
 
-int bugdb_label(struct bugdb *db, const char *id, const char *label,
-		const char *value, bool add, const char *actor,
-		const char *link, struct strbuf *err)
+/* 1 and the newest value of 'label' (or 'value' itself) on 'id'; 0. */
+static int label_get(char **value_out, struct bugdb *db, const char *id,
+		     const char *label, const char *value, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "SELECT value FROM bug_label WHERE"
+				    " bug_id = ?1 AND label = ?2 AND"
+				    " (?3 IS NULL OR value = ?3)"
+				    " ORDER BY at DESC LIMIT 1");
+	int r;
+
+	bind_text(st, 1, id);
+	bind_text(st, 2, label);
+	bind_text(st, 3, value);
+	r = step(db, st, err);
+	if (r == 1 && value_out)
+		*value_out = col_str(st, 0);
+	done(st);
+	return r;
+}
+
+/* Add (or remove) a label row; '*changed' says whether a row moved. */
+static int label_put(bool *changed, struct bugdb *db, const char *id,
+		     const char *label, const char *value, bool add,
+		     const char *actor, const char *link, struct strbuf *err)
 {
 	sqlite3_stmt *ins = stmt(db, "INSERT OR IGNORE INTO bug_label(bug_id,"
 				     " label, value, set_by, link, at) VALUES"
@@ -2266,8 +2300,29 @@ int bugdb_label(struct bugdb *db, const char *id, const char *label,
 	sqlite3_stmt *del = stmt(db, "DELETE FROM bug_label WHERE bug_id = ?"
 				     " AND label = ? AND value = ?");
 	sqlite3_stmt *st = add ? ins : del;
+	int r;
+
+	bind_text(st, 1, id);
+	bind_text(st, 2, label);
+	bind_text(st, 3, value);
+	if (add) {
+		bind_text(st, 4, actor);
+		bind_text(st, 5, link);
+		sqlite3_bind_int64(st, 6, now(db));
+	}
+	r = step(db, st, err);
+	done(st);
+	*changed = r >= 0 && sqlite3_changes(db->h) > 0;
+	return r < 0 ? r : 0;
+}
+
+int bugdb_label(struct bugdb *db, const char *id, const char *label,
+		const char *value, bool add, const char *actor,
+		const char *link, struct strbuf *err)
+{
 	enum bugdb_status from, prev;
 	char real[BUGDB_ID_MAX];
+	bool changed;
 	int r;
 
 	if (!value || !*value) {
@@ -2280,17 +2335,8 @@ int bugdb_label(struct bugdb *db, const char *id, const char *label,
 	r = begin(db, err);
 	if (r < 0)
 		return r;
-	bind_text(st, 1, real);
-	bind_text(st, 2, label);
-	bind_text(st, 3, value);
-	if (add) {
-		bind_text(st, 4, actor);
-		bind_text(st, 5, link);
-		sqlite3_bind_int64(st, 6, now(db));
-	}
-	r = step(db, st, err);
-	done(st);
-	if (r >= 0 && sqlite3_changes(db->h) == 0) {
+	r = label_put(&changed, db, real, label, value, add, actor, link, err);
+	if (r >= 0 && !changed) {
 		strbuf_addf(err, add ? "%s already has %s '%s'" :
 				       "%s has no %s '%s'",
 			    real, label, value);
@@ -2854,6 +2900,9 @@ int bugdb_digest_pick(struct bugdb_list *out, struct bugdb *db,
 				    " AND (? OR CASE WHEN last_verified_at > 0"
 				    "  THEN last_verified_at ELSE first_seen"
 				    "  END >= ?)"
+				    " AND NOT EXISTS (SELECT 1 FROM bug_label l"
+				    " WHERE l.bug_id = bug.id AND"
+				    " l.label = 'no-reminders')"
 				    " ORDER BY status = 'confirmed' DESC,"
 				    " severity DESC, prio DESC, times_seen DESC,"
 				    " first_seen, id LIMIT ?");
@@ -2989,6 +3038,550 @@ int bugdb_command_log(struct bugdb *db, const char *msgid,
 	sqlite3_bind_int(st, 5, ok);
 	sqlite3_bind_int64(st, 6, now(db));
 	r = step(db, st, err);
+	done(st);
+	return r < 0 ? r : 0;
+}
+
+/* ---- moves, re-verification requests, mail preferences ---- */
+
+#define LABEL_MOVED_TO "moved-to"
+#define LABEL_MOVED_FROM "moved-from"
+#define LABEL_UNCC "uncc"
+#define LABEL_NO_REMINDERS "no-reminders"
+/* The schema name of the target database while a move runs. */
+#define MOVE_DST "kreview_move_dst"
+
+int bugdb_moved_to(char id_out[BUGDB_ID_MAX], struct bugdb *db,
+		   const char *id, struct strbuf *err)
+{
+	char real[BUGDB_ID_MAX], *to = NULL;
+	int r = find_id(real, db, id);
+
+	if (r <= 0)
+		return r;
+	r = label_get(&to, db, real, LABEL_MOVED_TO, NULL, err);
+	if (r == 1)
+		snprintf(id_out, BUGDB_ID_MAX, "%s", to);
+	free(to);
+	return r;
+}
+
+/* A move stub has no status of its own: refuse to change it. */
+static int refuse_moved(struct bugdb *db, const char *real,
+			struct strbuf *err)
+{
+	char to[BUGDB_ID_MAX];
+	int r = bugdb_moved_to(to, db, real, err);
+
+	if (r == 1) {
+		strbuf_addf(err, "%s was moved to %s; change that bug instead",
+			    real, to);
+		return -EINVAL;
+	}
+	return r;
+}
+
+int bugdb_set_section_open(struct bugdb **out, struct bugdb_set *set,
+			   const char *dir, const char *section,
+			   const struct maint *m, struct strbuf *err)
+{
+	struct strbuf want = STRBUF_INIT, slug = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT;
+	const struct maint_section *sec = NULL;
+	struct bugdb *db = bugdb_set_section(set, section);
+	int r = 0;
+
+	if (db) {
+		*out = db;
+		return 0;
+	}
+	bugdb_slug(&want, section);
+	for (size_t i = 0; m && i < maint_section_count(m) && !sec; i++) {
+		const struct maint_section *s = maint_section_at(m, i);
+
+		strbuf_reset(&slug);
+		bugdb_slug(&slug, s->title);
+		if (!strcasecmp(s->title, section) ||
+		    !strcmp(slug.buf, want.buf))
+			sec = s;
+	}
+	if (!sec) {
+		strbuf_addf(err, "no bug database for section '%s'%s", section,
+			    m ? ", and MAINTAINERS has no such section" :
+				" (and no MAINTAINERS to create one from)");
+		r = -ENOENT;
+		goto out;
+	}
+	bugdb_path(&path, dir, sec->title);
+	r = bugdb_open(&db, path.buf, sec->title, err);
+	if (r < 0)
+		goto out;
+	r = bugdb_set_maintainers(db, m, err);
+	if (r < 0) {
+		bugdb_close(db);
+		goto out;
+	}
+	ALLOC_GROW(set->v, set->nr + 1, set->alloc);
+	set->v[set->nr++] = db;
+	*out = db;
+out:
+	strbuf_release(&want);
+	strbuf_release(&slug);
+	strbuf_release(&path);
+	return r;
+}
+
+/*
+ * One statement on 'db''s connection with text parameters ?1..?n (NULL
+ * binds NULL), not cached: statements naming the attached target of a
+ * move must not outlive it.
+ */
+static int run_text(struct bugdb *db, const char *sql, const char *const *args,
+		    int n, struct strbuf *err)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+		strbuf_addf(err, "%s: %s", db->path, sqlite3_errmsg(db->h));
+		return -EIO;
+	}
+	for (int i = 0; i < n; i++)
+		bind_text(st, i + 1, args[i]);
+	r = step(db, st, err);
+	sqlite3_finalize(st);
+	return r < 0 ? r : 0;
+}
+
+/* A free id of 'to' for a bug of 'signature' and 'seq'. */
+static int free_id(struct strbuf *out, struct bugdb *to, const char *signature,
+		   int seq, struct strbuf *err)
+{
+	char tmp[BUGDB_ID_MAX];
+
+	for (size_t hex = ID_HEX_MIN; hex <= ID_HEX_MAX; hex++) {
+		int r;
+
+		strbuf_reset(out);
+		make_id(out, to, signature, seq, hex);
+		r = find_id(tmp, to, out->buf);
+		if (r < 0) {
+			strbuf_addf(err, "%s: %s", to->path,
+				    sqlite3_errmsg(to->h));
+			return r;
+		}
+		if (r == 0)
+			return 0;
+	}
+	strbuf_addf(err, "no free bug id in %s for '%s'", to->section,
+		    signature);
+	return -EEXIST;
+}
+
+/*
+ * The SQL of a move, on the source's connection: ?1 is the moved bug
+ * in main, ?2 its id in the attached target.  MOVE_ROWS copies the
+ * rows of one table; 'verb' is INSERT or INSERT OR IGNORE, 'where'
+ * filters (" AND ..."), 'order' orders (" ORDER BY id").
+ */
+#define MOVE_ROWS(verb, table, cols, where, order)                           \
+	verb " INTO " MOVE_DST "." table "(bug_id, " cols ") SELECT ?2, "   \
+	cols " FROM main." table " s WHERE bug_id = ?1" where order
+#define MOVE_BUG_STATE                                                        \
+	"title, status, prev_status, backburner, stale, severity,"          \
+	" confidence, prio, code_commit, line, end_line, evidence,"         \
+	" explanation, first_seen, last_seen, times_seen, last_activity,"  \
+	" last_verified_at, last_verified_commit"
+#define MOVE_SIGHTING_COLS                                                    \
+	"review, msgid, patch_subject, revision, support, runs, severity,"  \
+	" verdict, suppressed, seen_at"
+#define MOVE_EVENT_COLS "at, actor, kind, old, new, reason, link"
+#define MOVE_LABEL_COLS "label, value, set_by, link, at"
+#define MOVE_FIX_COLS "commit_id, title, branch, seen_at"
+#define MOVE_NOT_MOVE_LABELS                                                  \
+	" AND label NOT IN ('" LABEL_MOVED_TO "', '" LABEL_MOVED_FROM "')"
+
+static int run_all(struct bugdb *from, const char *const *sql, size_t nr,
+		   const char *const *a, struct strbuf *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < nr && r == 0; i++)
+		r = run_text(from, sql[i], a, 2, err);
+	return r;
+}
+
+/* Copy the bug and its rows under 'a[1]' (a[0]: the moved id). */
+static int move_copy(struct bugdb *from, const char *const *a,
+		     struct strbuf *err)
+{
+	static const char *const sql[] = {
+		"INSERT INTO " MOVE_DST ".bug(id, seq, signature, origin, file,"
+		" function, category, " MOVE_BUG_STATE ") SELECT ?2, seq,"
+		" signature, origin, file, function, category, " MOVE_BUG_STATE
+		" FROM main.bug WHERE id = ?1",
+		MOVE_ROWS("INSERT", "bug_signature", "signature, kind", "", ""),
+		MOVE_ROWS("INSERT", "bug_fix", MOVE_FIX_COLS, "", ""),
+		MOVE_ROWS("INSERT", "bug_label", MOVE_LABEL_COLS,
+			  MOVE_NOT_MOVE_LABELS, ""),
+		MOVE_ROWS("INSERT", "bug_event", MOVE_EVENT_COLS, "",
+			  " ORDER BY id"),
+		MOVE_ROWS("INSERT", "bug_sighting", MOVE_SIGHTING_COLS, "",
+			  " ORDER BY id"),
+	};
+
+	return run_all(from, sql, ARRAY_SIZE(sql), a, err);
+}
+
+/* Fold the moved bug 'a[0]' into the bug 'a[1]' 'to' already had. */
+static int move_merge(struct bugdb *from, const char *const *a,
+		      struct strbuf *err)
+{
+	static const char *const sql[] = {
+		MOVE_ROWS("INSERT", "bug_sighting", MOVE_SIGHTING_COLS, "",
+			  " ORDER BY id"),
+		MOVE_ROWS("INSERT OR IGNORE", "bug_signature",
+			  "signature, kind", "", ""),
+		"UPDATE " MOVE_DST ".bug SET times_seen = times_seen +"
+		" (SELECT times_seen FROM main.bug WHERE id = ?1),"
+		" first_seen = min(first_seen, (SELECT first_seen FROM main.bug"
+		" WHERE id = ?1)), last_seen = max(last_seen, (SELECT last_seen"
+		" FROM main.bug WHERE id = ?1)), severity = max(severity,"
+		" (SELECT severity FROM main.bug WHERE id = ?1)) WHERE id = ?2",
+	};
+
+	return run_all(from, sql, ARRAY_SIZE(sql), a, err);
+}
+
+/*
+ * Moving a bug back where it came from: the stub 'a[1]' left there
+ * becomes the bug again with the current state of 'a[0]', and gains
+ * what happened to it meanwhile (rows it does not have yet).
+ */
+static int move_revive(struct bugdb *from, const char *const *a,
+		       struct strbuf *err)
+{
+	static const char *const sql[] = {
+		"UPDATE " MOVE_DST ".bug SET dup_of = NULL, (" MOVE_BUG_STATE
+		") = (SELECT " MOVE_BUG_STATE " FROM main.bug WHERE id = ?1)"
+		" WHERE id = ?2",
+		"DELETE FROM " MOVE_DST ".bug_label WHERE bug_id = ?2 AND"
+		" label = '" LABEL_MOVED_TO "'",
+		MOVE_ROWS("INSERT OR IGNORE", "bug_label", MOVE_LABEL_COLS,
+			  MOVE_NOT_MOVE_LABELS, ""),
+		MOVE_ROWS("INSERT OR IGNORE", "bug_fix", MOVE_FIX_COLS, "", ""),
+		MOVE_ROWS("INSERT OR IGNORE", "bug_signature",
+			  "signature, kind", "", ""),
+		MOVE_ROWS("INSERT", "bug_sighting", MOVE_SIGHTING_COLS,
+			  " AND NOT EXISTS (SELECT 1 FROM " MOVE_DST
+			  ".bug_sighting d WHERE d.bug_id = ?2 AND d.seen_at ="
+			  " s.seen_at AND d.review IS s.review AND d.msgid IS"
+			  " s.msgid)", " ORDER BY id"),
+		MOVE_ROWS("INSERT", "bug_event", MOVE_EVENT_COLS,
+			  " AND NOT EXISTS (SELECT 1 FROM " MOVE_DST
+			  ".bug_event d WHERE d.bug_id = ?2 AND d.at = s.at AND"
+			  " d.kind = s.kind AND d.actor = s.actor AND d.new IS"
+			  " s.new)", " ORDER BY id"),
+	};
+
+	return run_all(from, sql, ARRAY_SIZE(sql), a, err);
+}
+
+int bugdb_move(char id_out[BUGDB_ID_MAX], struct bugdb *from, const char *id,
+	       struct bugdb *to, const char *actor, const char *reason,
+	       const char *link, struct strbuf *err)
+{
+	sqlite3_stmt *stub = stmt(from, "UPDATE bug SET status = 'dup',"
+				      " prev_status = status, dup_of = NULL,"
+				      " last_activity = ? WHERE id = ?");
+	struct strbuf dst = STRBUF_INIT, what = STRBUF_INIT;
+	struct strbuf t = STRBUF_INIT, at = STRBUF_INIT;
+	enum bugdb_status st, prev;
+	char real[BUGDB_ID_MAX], existing[BUGDB_ID_MAX], *sig = NULL;
+	const char *a[8];
+	bool merge = false, revive = false, attached = false, copied = false;
+	bool changed;
+	int r;
+
+	if (from == to || !strcmp(from->section, to->section)) {
+		strbuf_addf(err, "%s is already in %s", id, from->section);
+		return -EINVAL;
+	}
+	r = load_status(&st, &prev, real, from, id, err);
+	if (r < 0)
+		return r;
+	if (st == BUGDB_DUP) {
+		r = refuse_moved(from, real, err);
+		if (r == 0) {
+			strbuf_addf(err, "%s is a duplicate: move the bug it "
+					 "duplicates instead", real);
+			r = -EINVAL;
+		}
+		return r;
+	}
+	{
+		sqlite3_stmt *s = stmt(from, "SELECT signature, seq FROM bug"
+					     " WHERE id = ?");
+		int seq = 0;
+
+		bind_text(s, 1, real);
+		r = step(from, s, err);
+		if (r == 1) {
+			sig = col_str(s, 0);
+			seq = sqlite3_column_int(s, 1);
+		}
+		done(s);
+		if (r < 0)
+			goto out;
+		r = match_signature(existing, to, sig ? sig : "", err);
+		if (r < 0)
+			goto out;
+		merge = r == 1;
+		if (merge)
+			strbuf_addstr(&dst, existing);
+		else
+			r = free_id(&dst, to, sig ? sig : "", seq, err);
+		if (r < 0)
+			goto out;
+	}
+	if (merge) {
+		/* back to where it was moved from: the stub lives again */
+		r = label_get(NULL, to, dst.buf, LABEL_MOVED_TO, NULL, err);
+		if (r < 0)
+			goto out;
+		revive = r == 1;
+	}
+	if (merge && !revive) {
+		/* a move retried after a crash between the two files */
+		r = label_get(NULL, to, dst.buf, LABEL_MOVED_FROM, real, err);
+		if (r < 0)
+			goto out;
+		copied = r == 1;
+	}
+	a[0] = to->path;
+	r = run_text(from, "ATTACH DATABASE ?1 AS " MOVE_DST, a, 1, err);
+	if (r < 0)
+		goto out;
+	attached = true;
+	r = begin(from, err);
+	if (r < 0)
+		goto out;
+	a[0] = real;
+	a[1] = dst.buf;
+	if (revive)
+		r = move_revive(from, a, err);
+	else if (!copied)
+		r = merge ? move_merge(from, a, err) : move_copy(from, a, err);
+	/* the target's side: where it came from, and an event */
+	strbuf_addf(&t, "%" PRId64, now(from));
+	strbuf_addf(&what, "%s (%s)", real, from->section);
+	a[2] = actor ? actor : "kreview";
+	a[3] = what.buf;
+	a[4] = to->section;
+	a[5] = reason && *reason ? reason : NULL;
+	a[6] = link;
+	a[7] = t.buf;
+	if (r == 0 && !copied)
+		r = run_text(from,
+			     "INSERT OR IGNORE INTO " MOVE_DST ".bug_label("
+			     "bug_id, label, value, set_by, link, at) VALUES"
+			     " (?2, '" LABEL_MOVED_FROM "', ?1, ?3, ?7,"
+			     " CAST(?8 AS INTEGER))",
+			     a, 8, err);
+	if (r == 0 && !copied)
+		r = run_text(from,
+			     "INSERT INTO " MOVE_DST ".bug_event(bug_id, at,"
+			     " actor, kind, old, new, reason, link) VALUES"
+			     " (?2, CAST(?8 AS INTEGER), ?3, 'moved', ?4, ?5,"
+			     " ?6, ?7)",
+			     a, 8, err);
+	if (r == 0 && !copied)
+		r = run_text(from,
+			     "UPDATE " MOVE_DST ".bug SET last_activity ="
+			     " CAST(?8 AS INTEGER) WHERE id = ?2",
+			     a, 8, err);
+	/* the source's side: the forwarding stub */
+	if (r == 0) {
+		sqlite3_bind_int64(stub, 1, now(from));
+		bind_text(stub, 2, real);
+		r = step(from, stub, err);
+		done(stub);
+		r = r < 0 ? r : 0;
+	}
+	if (r == 0)
+		r = label_put(&changed, from, real, LABEL_MOVED_TO, dst.buf,
+			      true, actor, link, err);
+	strbuf_addf(&at, "%s (%s)", dst.buf, to->section);
+	if (r == 0)
+		r = add_event(from, real, actor, "moved", from->section, at.buf,
+			      reason, link, err);
+	if (r < 0) {
+		rollback(from);
+		goto out;
+	}
+	r = commit(from, err);
+	if (r == 0)
+		snprintf(id_out, BUGDB_ID_MAX, "%s", dst.buf);
+out:
+	if (attached)
+		(void)sqlite3_exec(from->h, "DETACH DATABASE " MOVE_DST, NULL,
+				   NULL, NULL);
+	free(sig);
+	strbuf_release(&dst);
+	strbuf_release(&what);
+	strbuf_release(&t);
+	strbuf_release(&at);
+	return r;
+}
+
+int bugdb_poke(struct bugdb *db, const char *id, const char *actor,
+	       const char *link, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "UPDATE bug SET stale = 1 WHERE id = ?");
+	enum bugdb_status from, prev;
+	char real[BUGDB_ID_MAX];
+	int r;
+
+	r = load_status(&from, &prev, real, db, id, err);
+	if (r < 0)
+		return r;
+	if (!fixable(from)) {
+		strbuf_addf(err, "%s is %s: only open, confirmed and "
+				 "fix-pending bugs are re-verified",
+			    real, bugdb_status_name(from));
+		return -EINVAL;
+	}
+	r = begin(db, err);
+	if (r < 0)
+		return r;
+	bind_text(st, 1, real);
+	r = step(db, st, err);
+	done(st);
+	if (r >= 0)
+		r = add_event(db, real, actor, "poke", NULL, "stale",
+			      "re-verification requested", link, err);
+	if (r < 0) {
+		rollback(db);
+		return r;
+	}
+	return commit(db, err);
+}
+
+int bugdb_set_no_reminders(struct bugdb *db, const char *id, bool on,
+			   const char *actor, const char *link,
+			   struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "UPDATE bug SET last_activity = ?"
+				    " WHERE id = ?");
+	enum bugdb_status from, prev;
+	char real[BUGDB_ID_MAX];
+	bool changed = false;
+	int r;
+
+	r = load_status(&from, &prev, real, db, id, err);
+	if (r < 0)
+		return r;
+	r = refuse_moved(db, real, err);
+	if (r < 0)
+		return r;
+	r = begin(db, err);
+	if (r < 0)
+		return r;
+	r = label_put(&changed, db, real, LABEL_NO_REMINDERS, "on", on, actor,
+		      link, err);
+	if (r == 0 && changed && is_human(actor)) {
+		sqlite3_bind_int64(st, 1, now(db));
+		bind_text(st, 2, real);
+		r = step(db, st, err);
+		done(st);
+		r = r < 0 ? r : 0;
+	}
+	if (r == 0 && changed)
+		r = add_event(db, real, actor, LABEL_NO_REMINDERS,
+			      on ? "off" : "on", on ? "on" : "off", NULL, link,
+			      err);
+	if (r < 0) {
+		rollback(db);
+		return r;
+	}
+	return commit(db, err);
+}
+
+int bugdb_no_reminders(struct bugdb *db, const char *id, struct strbuf *err)
+{
+	char real[BUGDB_ID_MAX];
+	int r = find_id(real, db, id);
+
+	if (r <= 0)
+		return r;
+	return label_get(NULL, db, real, LABEL_NO_REMINDERS, "on", err);
+}
+
+int bugdb_uncc(struct bugdb *db, const char *id, const char *addr,
+	       const char *link, struct strbuf *err)
+{
+	struct strbuf a = STRBUF_INIT;
+	enum bugdb_status from, prev;
+	char real[BUGDB_ID_MAX];
+	bool changed = false;
+	int r;
+
+	strbuf_addstr(&a, addr ? addr : "");
+	strbuf_trim(&a);
+	strbuf_tolower(&a);
+	if (!a.len || !strchr(a.buf, '@')) {
+		strbuf_addstr(err, "uncc needs the sender's address");
+		r = -EINVAL;
+		goto out;
+	}
+	r = load_status(&from, &prev, real, db, id, err);
+	if (r < 0)
+		goto out;
+	r = begin(db, err);
+	if (r < 0)
+		goto out;
+	r = label_put(&changed, db, real, LABEL_UNCC, a.buf, true, a.buf, link,
+		      err);
+	if (r == 0 && changed)
+		r = add_event(db, real, a.buf, LABEL_UNCC, NULL, a.buf, NULL,
+			      link, err);
+	if (r < 0) {
+		rollback(db);
+		goto out;
+	}
+	r = commit(db, err);
+out:
+	strbuf_release(&a);
+	return r;
+}
+
+int bugdb_uncced(struct bugdb *db, const char *id, const char *addr,
+		 struct strbuf *err)
+{
+	struct strbuf a = STRBUF_INIT;
+	char real[BUGDB_ID_MAX];
+	int r = find_id(real, db, id);
+
+	if (r <= 0)
+		return r;
+	strbuf_addstr(&a, addr ? addr : "");
+	strbuf_tolower(&a);
+	r = label_get(NULL, db, real, LABEL_UNCC, a.buf, err);
+	strbuf_release(&a);
+	return r;
+}
+
+int bugdb_digest_ids(char ***out, size_t *nr, struct bugdb *db,
+		     struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "SELECT message_id FROM digest"
+				    " ORDER BY id");
+	int r;
+
+	while ((r = step(db, st, err)) == 1) {
+		*out = xrealloc(*out, st_mult(*nr + 1, sizeof(char *)));
+		(*out)[(*nr)++] = col_str(st, 0);
+	}
 	done(st);
 	return r < 0 ? r : 0;
 }

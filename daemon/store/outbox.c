@@ -326,6 +326,12 @@ static const char *const mode_sql[REPLY_MODE_MAX] = {
 	[REPLY_MODE_SEND] = "send",
 };
 
+static const char *const kind_sql[] = {
+	[REPLY_KIND_PATCH] = "patch",
+	[REPLY_KIND_SUMMARY] = "summary",
+	[REPLY_KIND_COMMAND] = "command",
+};
+
 static int enqueue_one(int64_t *id_out, struct db *db,
 		       const struct reply_mail *m, int64_t review_id,
 		       int64_t now_ms, struct strbuf *err)
@@ -361,8 +367,7 @@ static int enqueue_one(int64_t *id_out, struct db *db,
 	db_bind_text(st, 2, m->in_reply_to);
 	if (review_id > 0)
 		db_bind_int64(st, 3, review_id);
-	db_bind_text(st, 4, m->kind == REPLY_KIND_SUMMARY ? "summary"
-							  : "patch");
+	db_bind_text(st, 4, kind_sql[m->kind]);
 	db_bind_text(st, 5, m->lists ? m->lists : "");
 	db_bind_text(st, 6, mode_sql[m->mode]);
 	db_bind_text(st, 7, m->mode == REPLY_MODE_OUTBOX ? "held" : "pending");

@@ -1,6 +1,6 @@
 /*
  * bugcmd.h - "#kreview" triage commands in mail replies to kreview's
- * bug digests (reference/bug-db.md §5).
+ * bug digests and review replies (reference/bug-db.md §5).
  *
  * A command is a line that starts with "#kreview" at column 0 (quoted
  * "> #kreview" lines never count), followed by an optional reference
@@ -12,7 +12,11 @@
  *   #kreview [<N>|ID] dup: OTHER-ID        | undup
  *   #kreview [<N>|ID] fix: COMMIT          | unfix
  *   #kreview [<N>|ID] set prio: low|normal|high
+ *   #kreview [<N>|ID] set no-reminders     | unset no-reminders
  *   #kreview [<N>|ID] backburner [reason]  | unbackburn
+ *   #kreview [<N>|ID] poke                 re-verify now (not activity)
+ *   #kreview [<N>|ID] move: SECTION        to that section's database
+ *   #kreview [<N>|ID] uncc                 stop Cc'ing the sender
  *   #kreview [<N>|ID] add-subsystem: SECTION | del-subsystem: SECTION
  *   #kreview help
  *
@@ -24,11 +28,16 @@
  * Processing (bugcmd_process()) authorises the sender per section:
  * the M:/R: addresses of the section (stored in its database, or from
  * a MAINTAINERS given in the context) or a configured triager pattern;
- * "help" is open to anyone.  Each command becomes a bugdb change with
- * an event whose actor is the sender and whose link is the mail's
- * Message-ID, and a line in command_log; a mail already logged is not
- * processed again.  The reply text is returned for the caller to queue
- * (the outbox is not this module's).
+ * "help" and "uncc" (a personal opt-out) are open to anyone.  A bug
+ * that was moved is followed to its new database (the stub forwards).
+ * "move:" takes a section title or slug with a database, or a section
+ * of the context's MAINTAINERS (its database is then created).  Each
+ * command becomes a bugdb change with an event whose actor is the
+ * sender and whose link is the mail's Message-ID, and a line in
+ * command_log; a mail already logged is not processed again.  Every
+ * reply with an error lists the valid verbs.  The reply text is
+ * returned for the caller to queue (the outbox is not this module's:
+ * see bugmail.h).
  */
 #ifndef KREVIEW_BUGCMD_H
 #define KREVIEW_BUGCMD_H
@@ -53,8 +62,13 @@ enum bugcmd_verb {
 	BUGCMD_FIX,
 	BUGCMD_UNFIX,
 	BUGCMD_SET_PRIO,
+	BUGCMD_SET_NO_REMINDERS,
+	BUGCMD_UNSET_NO_REMINDERS,
 	BUGCMD_BACKBURNER,
 	BUGCMD_UNBACKBURN,
+	BUGCMD_POKE,
+	BUGCMD_MOVE,
+	BUGCMD_UNCC,
 	BUGCMD_ADD_SUBSYSTEM,
 	BUGCMD_DEL_SUBSYSTEM,
 	BUGCMD_HELP,
@@ -91,8 +105,14 @@ void bugcmd_help(struct strbuf *out);
 struct bugcmd_ctx {
 	const char *dir;		/* the bug databases */
 	const struct bugdb_config *cfg;	/* triagers; may be NULL */
-	const struct maint *maint;	/* M:/R: source; may be NULL */
+	/* M:/R: source and move: targets; may be NULL */
+	const struct maint *maint;
 	int64_t now_ms;			/* 0: the real clock */
+	/*
+	 * The mail reached kreview with no list in To or Cc: the reply
+	 * says that the list copy is a bug's history (reference §5).
+	 */
+	bool no_list;
 };
 
 /*

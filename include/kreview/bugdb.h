@@ -109,6 +109,11 @@ struct bugdb_config {
 	struct config_strlist triagers;
 	/* MAINTAINERS file for authorising mail commands, or NULL. */
 	char *maintainers;
+	/*
+	 * enum reply_mode of the answer to a command mail that came
+	 * through no list wanting mail (reply_compose_command()).
+	 */
+	int command_replies;
 	/* Branches a fix must reach before a bug is fixed. */
 	struct config_strlist branches;
 	/* Where the bugs are published (<url>/<id>), or NULL. */
@@ -521,12 +526,12 @@ struct bugdb_digest_opts {
 
 /*
  * Pick the bugs of a digest (reference §6, steps 1-4): open/confirmed,
- * not backburner, not stale, older than min_age, no human activity
- * within quiet, and verified present within reverify_max_age (the last
- * re-verification, or for a bug never re-verified its admission) -
- * older ones are "possibly fixed" and wait for the next
- * re-verification; confirmed first, then severity, prio, times seen,
- * oldest.  Fewer than min_bugs: none.
+ * not backburner, not stale, not "no-reminders", older than min_age,
+ * no human activity within quiet, and verified present within
+ * reverify_max_age (the last re-verification, or for a bug never
+ * re-verified its admission) - older ones are "possibly fixed" and
+ * wait for the next re-verification; confirmed first, then severity,
+ * prio, times seen, oldest.  Fewer than min_bugs: none.
  */
 int bugdb_digest_pick(struct bugdb_list *out, struct bugdb *db,
 		      const struct bugdb_digest_opts *o, struct strbuf *err);
@@ -554,6 +559,83 @@ int bugdb_command_seen(struct bugdb *db, const char *msgid,
 int bugdb_command_log(struct bugdb *db, const char *msgid,
 		      const char *sender, const char *line, const char *result,
 		      bool ok, struct strbuf *err);
+
+/*
+ * ---- moves, re-verification requests, mail preferences ----
+ *
+ * These live in bug_label rows (with who set them and the mail that
+ * did), so that no schema change is needed and 'kreview bugs show'
+ * lists them: "moved-to"/"moved-from" (the other bug's id), "uncc"
+ * (an address), "no-reminders" ("on").
+ */
+
+/*
+ * The database of 'section' (title or slug, case-insensitive) in 'set';
+ * when there is none and MAINTAINERS 'm' (may be NULL) has a section of
+ * that title or slug, its database is created under 'dir' with the
+ * section's M:/R: addresses and added to 'set'.  Otherwise -ENOENT with
+ * the reason.  '*out' is borrowed from 'set'.
+ */
+int bugdb_set_section_open(struct bugdb **out, struct bugdb_set *set,
+			   const char *dir, const char *section,
+			   const struct maint *m, struct strbuf *err);
+
+/*
+ * Transfer bug 'id' of 'from' to the database 'to' (another section):
+ * the bug with its signatures, sightings, fixes, labels and events is
+ * copied under a new id of 'to' (or, when 'to' already tracks the same
+ * signature, its sightings are merged into that bug; when that bug is
+ * the stub of an earlier move out of 'to', the stub lives again with
+ * this bug's state and history), and 'id' stays
+ * behind as a forwarding stub: status dup, no dup_of, label "moved-to".
+ * Both bugs get a "moved" event.  One transaction over both files.
+ * The new (or merged-into) id goes to 'id_out'.  -EINVAL for a dup or
+ * a move into its own section, -ENOENT for an unknown id.
+ */
+int bugdb_move(char id_out[BUGDB_ID_MAX], struct bugdb *from, const char *id,
+	       struct bugdb *to, const char *actor, const char *reason,
+	       const char *link, struct strbuf *err);
+/* 1 and the id a moved bug was forwarded to, 0 if 'id' did not move. */
+int bugdb_moved_to(char id_out[BUGDB_ID_MAX], struct bugdb *db,
+		   const char *id, struct strbuf *err);
+
+/*
+ * "poke": ask for re-verification now.  Sets the stale flag (the bug
+ * leaves digests until a verifier looks at it, and 'kreview bugs
+ * reverify' clears it) with a "poke" event; unlike triage it is not
+ * human activity (last_activity is left alone).  Only open, confirmed
+ * and fix-pending bugs are re-verified: -EINVAL for the others.
+ */
+int bugdb_poke(struct bugdb *db, const char *id, const char *actor,
+	       const char *link, struct strbuf *err);
+
+/*
+ * Per-bug digest opt-out ("set no-reminders"): bugdb_digest_pick()
+ * leaves such bugs out.  Setting what is set is not an error (no
+ * event).  bugdb_no_reminders() is 1 if set, 0 if not, or negative.
+ */
+int bugdb_set_no_reminders(struct bugdb *db, const char *id, bool on,
+			   const char *actor, const char *link,
+			   struct strbuf *err);
+int bugdb_no_reminders(struct bugdb *db, const char *id, struct strbuf *err);
+
+/*
+ * "uncc": 'addr' (any case) asks not to be Cc'd on mail about bug 'id'
+ * again.  Anyone may; it is not triage (no last_activity).  Repeating
+ * it is not an error.  Whoever builds the recipients of a mail about a
+ * bug must drop the addresses for which bugdb_uncced() is 1.
+ */
+int bugdb_uncc(struct bugdb *db, const char *id, const char *addr,
+	       const char *link, struct strbuf *err);
+int bugdb_uncced(struct bugdb *db, const char *id, const char *addr,
+		 struct strbuf *err);
+
+/*
+ * The Message-IDs of every digest stored in 'db' (new strings, appended
+ * to '*out'): mail that references one of them answers kreview.
+ */
+int bugdb_digest_ids(char ***out, size_t *nr, struct bugdb *db,
+		     struct strbuf *err);
 
 /* ---- fix detection ---- */
 

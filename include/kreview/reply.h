@@ -223,6 +223,7 @@ struct reply_opts {
 enum reply_kind {
 	REPLY_KIND_PATCH,
 	REPLY_KIND_SUMMARY,
+	REPLY_KIND_COMMAND,	/* the answer to "#kreview" commands */
 };
 
 /* One composed mail. */
@@ -290,6 +291,37 @@ struct reply_series_in {
 int reply_compose_series(struct reply_mail_list *out,
 			 const struct reply_series_in *in,
 			 const struct reply_opts *opts, struct strbuf *err);
+
+/*
+ * The answer to a "#kreview" command mail 't' (bugcmd.h), whose body is
+ * 'body' (bugcmd_process()'s text, signature included), into '*out'
+ * (a reply_mail of kind REPLY_KIND_COMMAND).  Headers as for a review
+ * reply - "Re:" subject, In-Reply-To and the full References chain,
+ * Auto-Submitted: auto-generated - but To the sender (From:, not
+ * Reply-To: the answer is for whoever gave the commands) and Cc only
+ * the lists 't' came through: the address of each 'lists' entry whose
+ * policy matches 't' (its List-Post address for an entry matched by
+ * List-Id), unless the strictest of them is off or private.  The mode
+ * is that policy's; when no entry matches or the policy is off, the
+ * answer goes to the sender alone in 'private_mode' (bugs.
+ * command_replies; REPLY_MODE_OFF: the caller queues nothing).  No
+ * embargo.  -EINVAL when From: is not configured or 't' has no sender
+ * but kreview, with the reason in 'err'.
+ */
+int reply_compose_command(struct reply_mail *out,
+			  const struct reply_target *t, const char *body,
+			  const struct reply_lists *lists,
+			  enum reply_mode private_mode,
+			  const struct reply_opts *o, struct strbuf *err);
+
+/*
+ * True if 't' went to a mailing list: it carries List-Id or List-Post,
+ * or its To or Cc names the address of an entry of 'lists' or one of
+ * the 'more_nr' addresses of 'more' (e.g. MAINTAINERS L: lines).
+ */
+bool reply_to_list(const struct reply_target *t,
+		   const struct reply_lists *lists, const char *const *more,
+		   size_t more_nr);
 
 /*
  * The lower-level pieces, used by reply_compose_series() and tests.

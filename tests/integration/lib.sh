@@ -23,3 +23,39 @@ slice_mbox() {
 	fi
 	echo "$TRASH/slice.mbox"
 }
+
+# The series of the mock review tests (tests/data/review/mock/check): a
+# git repository at $1 whose branch 'topic' holds three patches to net.c
+# on top of 'main', which is left checked out.  $2, if given, is
+# committed on 'main' as MAINTAINERS.
+mock_net_repo() {
+	local repo=$1 maint=${2:-}
+
+	git init -q -b main "$repo"
+	(
+		export GIT_AUTHOR_NAME="A Dev" GIT_AUTHOR_EMAIL=a@example.org \
+			GIT_COMMITTER_NAME="A Dev" GIT_COMMITTER_EMAIL=a@example.org
+		cd "$repo"
+		printf 'int do_recv(struct sock *sk, int len)\n{\n\tchar *buf;\n\tint ret;\n\n\tret = prepare(sk);\n\tsk->sk_prot->close(sk);\n\treturn ret;\n}\n\nint do_send(struct sock *sk)\n{\n\treturn 0;\n}\n' > net.c
+		[ -z "$maint" ] || printf '%s' "$maint" > MAINTAINERS
+		git add -A && git commit -q -m "base"
+		git checkout -q -b topic
+		python3 - <<'PY'
+s = open("net.c").read()
+s = s.replace("\tint ret;\n", "\tint ret;\n\tbuf = kmalloc(len, GFP_KERNEL);\n")
+s = s.replace("{\n\treturn 0;", "{\n\tif (!sk)\n\t\treturn -EINVAL;\n\treturn 0;")
+open("net.c", "w").write(s)
+PY
+		git commit -q -a -m "net: allocate a receive buffer"
+		printf '\nint do_poll(struct sock *sk)\n{\n\treturn 1;\n}\n' >> net.c
+		git commit -q -a -m "net: add do_poll"
+		python3 - <<'PY'
+s = open("net.c").read()
+s = s.replace("\tif (!sk)\n\t\treturn -EINVAL;\n", "")
+s = s.replace("GFP_KERNEL);\n", "GFP_KERNEL);\n\tlen = min(len, 64);\n")
+open("net.c", "w").write(s)
+PY
+		git commit -q -a -m "net: clamp receive length"
+		git checkout -q main
+	)
+}

@@ -8,29 +8,12 @@
 export GIT_AUTHOR_NAME="A Dev" GIT_AUTHOR_EMAIL=a@example.org \
 	GIT_COMMITTER_NAME="A Dev" GIT_COMMITTER_EMAIL=a@example.org
 repo="$TRASH/repo"
-git init -q -b main "$repo"
-cd "$repo"
-printf 'int do_recv(struct sock *sk, int len)\n{\n\tchar *buf;\n\tint ret;\n\n\tret = prepare(sk);\n\tsk->sk_prot->close(sk);\n\treturn ret;\n}\n\nint do_send(struct sock *sk)\n{\n\treturn 0;\n}\n' > net.c
-printf 'NETWORKING [GENERAL]\nM:\tNet Maint <maint@example.org>\nL:\tnetdev@vger.kernel.org\nS:\tMaintained\nF:\tnet.c\n' > MAINTAINERS
-git add net.c MAINTAINERS && git commit -q -m "base"
-git checkout -q -b topic
-python3 - <<'PY'
-s = open("net.c").read()
-s = s.replace("\tint ret;\n", "\tint ret;\n\tbuf = kmalloc(len, GFP_KERNEL);\n")
-s = s.replace("{\n\treturn 0;", "{\n\tif (!sk)\n\t\treturn -EINVAL;\n\treturn 0;")
-open("net.c", "w").write(s)
-PY
-git commit -q -a -m "net: allocate a receive buffer"
-printf '\nint do_poll(struct sock *sk)\n{\n\treturn 1;\n}\n' >> net.c
-git commit -q -a -m "net: add do_poll"
-python3 - <<'PY'
-s = open("net.c").read()
-s = s.replace("\tif (!sk)\n\t\treturn -EINVAL;\n", "")
-s = s.replace("GFP_KERNEL);\n", "GFP_KERNEL);\n\tlen = min(len, 64);\n")
-open("net.c", "w").write(s)
-PY
-git commit -q -a -m "net: clamp receive length"
-git checkout -q main
+mock_net_repo "$repo" "NETWORKING [GENERAL]
+M:	Net Maint <maint@example.org>
+L:	netdev@vger.kernel.org
+S:	Maintained
+F:	net.c
+"
 "$KREVIEW" series from-git --db "$TRASH/k.db" --tree "$repo" main..topic > "$TRASH/id"
 id=$(grep -o '[0-9]\+' "$TRASH/id" | head -1)
 

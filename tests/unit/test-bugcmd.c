@@ -32,9 +32,14 @@ static void test_parse(void **state)
 		  "  #kreview invalid indented\n"
 		  "#kreview <1> add-subsystem: NETWORKING [GENERAL]\n"
 		  "#kreview help\n"
+		  "#kreview <2> SET No-Reminders\n"
+		  "#kreview <2> unset no-reminders\n"
+		  "#kreview <2> poke\n"
+		  "#kreview <2> move: NETWORKING [GENERAL]\n"
+		  "#kreview <2> uncc\n"
 		  "-- \n"
 		  "#kreview invalid after the signature\n");
-	assert_int_equal(l.nr, 7);
+	assert_int_equal(l.nr, 12);
 	assert_int_equal(l.v[0].ref, 3);
 	assert_int_equal(l.v[0].verb, BUGCMD_INVALID);
 	assert_string_equal(l.v[0].arg, "false alarm, the lock is held");
@@ -54,6 +59,13 @@ static void test_parse(void **state)
 	assert_int_equal(l.v[5].verb, BUGCMD_ADD_SUBSYSTEM);
 	assert_string_equal(l.v[5].arg, "NETWORKING [GENERAL]");
 	assert_int_equal(l.v[6].verb, BUGCMD_HELP);
+	assert_int_equal(l.v[7].verb, BUGCMD_SET_NO_REMINDERS);
+	assert_null(l.v[7].arg);
+	assert_int_equal(l.v[8].verb, BUGCMD_UNSET_NO_REMINDERS);
+	assert_int_equal(l.v[9].verb, BUGCMD_POKE);
+	assert_int_equal(l.v[10].verb, BUGCMD_MOVE);
+	assert_string_equal(l.v[10].arg, "NETWORKING [GENERAL]");
+	assert_int_equal(l.v[11].verb, BUGCMD_UNCC);
 	for (size_t i = 0; i < l.nr; i++)
 		assert_null(l.v[i].error);
 	bugcmd_list_release(&l);
@@ -77,7 +89,13 @@ static void test_parse_malformed(void **state)
 		{ "#kreview <3> fix:", "needs an argument" },
 		{ "#kreview <3> set prio: urgent", "low, normal or high" },
 		{ "#kreview <3> set prio", "needs an argument" },
-		{ "#kreview <3> set status: fixed", "knows only 'prio'" },
+		{ "#kreview <3> set status: fixed", "knows only 'prio" },
+		{ "#kreview <3> unset prio", "knows only 'no-reminders'" },
+		{ "#kreview <3> unset", "knows only 'no-reminders'" },
+		{ "#kreview <3> set no-reminders now", "takes no argument" },
+		{ "#kreview <3> poke harder", "takes no argument" },
+		{ "#kreview <3> move", "needs an argument" },
+		{ "#kreview <3> uncc me", "takes no argument" },
 		{ "#kreview <3> undup now", "takes no argument" },
 		{ "#kreview <3> confirm it", "takes no argument" },
 		{ "#kreview <3> add-subsystem", "needs an argument" },
@@ -133,7 +151,13 @@ static const char maintainers[] =
 	"R:\tPavel Begunkov <asml.silence@gmail.com>\n"
 	"L:\tio-uring@vger.kernel.org\n"
 	"S:\tMaintained\n"
-	"F:\tio_uring/\n";
+	"F:\tio_uring/\n"
+	"\n"
+	"NETWORKING [GENERAL]\n"
+	"M:\tNet Maint <net@example.org>\n"
+	"L:\tnetdev@vger.kernel.org\n"
+	"S:\tMaintained\n"
+	"F:\tnet/\n";
 
 static int setup(void **state)
 {
@@ -375,6 +399,105 @@ static void test_refusals(void **state)
 	strbuf_release(&reply);
 }
 
+/* poke, no-reminders, uncc from anyone, move and the forwarding stub. */
+static void test_new_verbs(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf reply = STRBUF_INIT, body = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, p = STRBUF_INIT;
+	struct bugcmd_ctx ctx = { .dir = f->dir, .cfg = f->cfg,
+				  .now_ms = T0 + 1000, .no_list = true };
+	struct bugdb *net = NULL;
+	struct bugdb_detail d;
+	struct bugdb_bug b;
+	char to[BUGDB_ID_MAX];
+	bool dup;
+	size_t failed;
+	struct msg m;
+
+	run(&reply, &dup, &failed, f, false, "axboe@kernel.dk", "n1@x",
+	    "#kreview <1> poke\n"
+	    "#kreview <2> set no-reminders\n"
+	    "#kreview <3> set no-reminders\n"
+	    "#kreview <3> unset no-reminders\n");
+	if (failed)
+		fail_msg("%s", reply.buf);
+	assert_non_null(strstr(reply.buf, ": re-verification requested"));
+	assert_non_null(strstr(reply.buf, ": no reminders in digests"));
+	assert_non_null(strstr(reply.buf, ": reminders in digests again"));
+	/* the reminder only when asked for */
+	assert_null(strstr(reply.buf, "no mailing list"));
+	bugdb_bug_init(&b);
+	assert_int_equal(bugdb_get(&b, f->db, f->ids[0], NULL), 0);
+	assert_true(b.stale);
+	assert_int_equal(b.last_activity_ms, 0);
+	bugdb_bug_release(&b);
+	assert_int_equal(bugdb_no_reminders(f->db, f->ids[1], NULL), 1);
+	assert_int_equal(bugdb_no_reminders(f->db, f->ids[2], NULL), 0);
+
+	/* uncc from a stranger: accepted; anything else: refused */
+	run(&reply, &dup, &failed, f, false, "Stranger <s@elsewhere.org>",
+	    "n2@x", "#kreview <4> uncc\n#kreview <4> poke\n");
+	assert_int_equal(failed, 1);
+	assert_non_null(strstr(reply.buf, "s@elsewhere.org will not be Cc'd"));
+	assert_non_null(strstr(reply.buf, "refused: s@elsewhere.org"));
+	assert_non_null(strstr(reply.buf, "#kreview uncc"));
+	assert_int_equal(bugdb_uncced(f->db, f->ids[3], "s@elsewhere.org",
+				      NULL), 1);
+
+	/* move: needs a known section; MAINTAINERS creates its database */
+	run(&reply, &dup, &failed, f, false, "axboe@kernel.dk", "n3@x",
+	    "#kreview <4> move: networking-general\n");
+	assert_int_equal(failed, 1);
+	assert_non_null(strstr(reply.buf, "no bug database for section"));
+	assert_non_null(strstr(reply.buf, "Commands, one per line"));
+	ctx.maint = f->maint;
+	mail(&m, "axboe@kernel.dk", "n4@x",
+	     "#kreview <4> move: NETWORKING [GENERAL]\n");
+	strbuf_reset(&reply);
+	assert_int_equal(bugcmd_process(&reply, &dup, &failed, &ctx, &m, &err),
+			 0);
+	msg_release(&m);
+	if (failed)
+		fail_msg("%s", reply.buf);
+	assert_non_null(strstr(reply.buf, ": moved to NETWORKING [GENERAL] as "
+					  "NET-"));
+	assert_non_null(strstr(reply.buf, "no mailing list in To or Cc"));
+	assert_int_equal(bugdb_moved_to(to, f->db, f->ids[3], NULL), 1);
+	bugdb_path(&p, f->dir, "NETWORKING [GENERAL]");
+	assert_int_equal(bugdb_open(&net, p.buf, NULL, &err), 0);
+	assert_int_equal(bugdb_get_detail(&d, net, to, &err), 0);
+	assert_string_equal(d.events[d.events_nr - 1].kind, "moved");
+	assert_string_equal(d.events[d.events_nr - 1].actor, "axboe@kernel.dk");
+	assert_string_equal(d.events[d.events_nr - 1].link, "n4@x");
+	bugdb_detail_release(&d);
+
+	/* digest ref <4> now forwards to the moved bug, where the io_uring
+	 * maintainer has no say but the net maintainer has */
+	run(&reply, &dup, &failed, f, false, "axboe@kernel.dk", "n5@x",
+	    "#kreview <4> confirm\n");
+	assert_int_equal(failed, 1);
+	assert_non_null(strstr(reply.buf, "moved to NET-"));
+	assert_non_null(strstr(reply.buf, "not a maintainer or reviewer of "
+					  "NETWORKING [GENERAL]"));
+	strbuf_addf(&body, "#kreview %s confirm\n", f->ids[3]);
+	run(&reply, &dup, &failed, f, false, "net@example.org", "n6@x",
+	    body.buf);
+	if (failed)
+		fail_msg("%s", reply.buf);
+	assert_non_null(strstr(reply.buf, ": open -> confirmed"));
+	bugdb_bug_init(&b);
+	assert_int_equal(bugdb_get(&b, net, to, NULL), 0);
+	assert_int_equal(b.status, BUGDB_CONFIRMED);
+	bugdb_bug_release(&b);
+	assert_int_equal(bugdb_command_seen(net, "n6@x", NULL), 1);
+	bugdb_close(net);
+	strbuf_release(&reply);
+	strbuf_release(&body);
+	strbuf_release(&err);
+	strbuf_release(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +505,8 @@ int main(void)
 		cmocka_unit_test(test_parse_malformed),
 		cmocka_unit_test_setup_teardown(test_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_verbs, setup,
+						teardown),
 	};
 
 	g_mime_init();

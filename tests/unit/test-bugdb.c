@@ -4,6 +4,7 @@
 #include "kreview/bugdb.h"
 #include "kreview/bugexport.h"
 #include "kreview/config.h"
+#include "kreview/maint.h"
 #include "kreview/review.h"
 
 #include <sqlite3.h>
@@ -1194,6 +1195,216 @@ static void test_config(void **state)
 	strbuf_release(&ex);
 }
 
+/* move, poke, no-reminders, uncc (reference §5). */
+static void test_move_and_prefs(void **state)
+{
+	struct fx *f = *state;
+	static const char maintainers[] =
+		"NETWORKING [GENERAL]\n"
+		"M:\tNet Maint <net@example.org>\n"
+		"L:\tnetdev@vger.kernel.org\n"
+		"S:\tMaintained\n"
+		"F:\tnet/\n";
+	struct strbuf err = STRBUF_INIT;
+	struct bugdb_set set = BUGDB_SET_INIT;
+	struct bugdb_digest_opts o = { .min_bugs = 1, .max_bugs = 10 };
+	struct bugdb_list l = BUGDB_LIST_INIT;
+	struct bugdb_detail d;
+	struct bugdb_bug b;
+	struct maint *m = NULL;
+	struct bugdb *net = NULL, *net2 = NULL;
+	char a[BUGDB_ID_MAX], c[BUGDB_ID_MAX], moved[BUGDB_ID_MAX];
+	char to[BUGDB_ID_MAX], again[BUGDB_ID_MAX];
+	char **dids = NULL;
+	size_t ndids = 0;
+	enum bugdb_admission w;
+	struct bugdb_finding fa = mk("mv1", "alpha leak", SEV_HIGH);
+	struct bugdb_finding fc = mk("mv2", "gamma race", SEV_MEDIUM);
+	int64_t did;
+	bool found = false;
+
+	admit(&w, a, f->db, &fa);
+	admit(&w, c, f->db, &fc);
+	bugdb_set_clock(f->db, T0 + 30 * DAY);
+	/* no-reminders: out of the digest, back in when unset; no event
+	 * for a repeat */
+	assert_int_equal(bugdb_set_no_reminders(f->db, a, true, "m@x", "l1",
+						&err), 0);
+	assert_int_equal(bugdb_set_no_reminders(f->db, a, true, "m@x", "l1",
+						&err), 0);
+	assert_int_equal(bugdb_no_reminders(f->db, a, &err), 1);
+	assert_int_equal(bugdb_no_reminders(f->db, c, &err), 0);
+	assert_int_equal(bugdb_digest_pick(&l, f->db, &o, &err), 0);
+	assert_int_equal(l.nr, 1);
+	assert_string_equal(l.v[0].id, c);
+	bugdb_list_release(&l);
+	assert_int_equal(bugdb_set_no_reminders(f->db, a, false, "m@x", NULL,
+						&err), 0);
+	assert_int_equal(bugdb_no_reminders(f->db, a, &err), 0);
+	assert_int_equal(bugdb_get_detail(&d, f->db, a, &err), 0);
+	assert_int_equal(d.events_nr, 3); /* created, on, off */
+	assert_string_equal(d.events[1].kind, "no-reminders");
+	assert_string_equal(d.events[2].new, "off");
+	bugdb_detail_release(&d);
+	/* poke: stale, out of digests, not human activity */
+	get(&b, f->db, c);
+	did = b.last_activity_ms;
+	bugdb_bug_release(&b);
+	bugdb_set_clock(f->db, T0 + 31 * DAY);
+	assert_int_equal(bugdb_poke(f->db, c, "m@x", "l2", &err), 0);
+	get(&b, f->db, c);
+	assert_true(b.stale);
+	assert_int_equal(b.last_activity_ms, did);
+	bugdb_bug_release(&b);
+	assert_int_equal(bugdb_verified(f->db, c, "abc", false, &err), 0);
+	get(&b, f->db, c);
+	assert_false(b.stale);
+	bugdb_bug_release(&b);
+	assert_int_equal(bugdb_set_status(f->db, c, BUGDB_INVALID, "m@x", NULL,
+					  NULL, &err), 0);
+	strbuf_reset(&err);
+	assert_int_equal(bugdb_poke(f->db, c, "m@x", NULL, &err), -EINVAL);
+	assert_non_null(strstr(err.buf, "only open, confirmed"));
+	/* uncc: per bug and address, any case, once */
+	assert_int_equal(bugdb_uncc(f->db, a, "Someone@Example.COM", "l3",
+				    &err), 0);
+	assert_int_equal(bugdb_uncc(f->db, a, "someone@example.com", "l3",
+				    &err), 0);
+	assert_int_equal(bugdb_uncced(f->db, a, "SOMEONE@example.com", &err),
+			 1);
+	assert_int_equal(bugdb_uncced(f->db, c, "someone@example.com", &err),
+			 0);
+	assert_int_equal(bugdb_uncc(f->db, a, "nobody", NULL, &err), -EINVAL);
+	assert_int_equal(bugdb_uncc(f->db, "IOU-00000000", "a@b", NULL, &err),
+			 -ENOENT);
+
+	/* move: the target section must exist or be in MAINTAINERS */
+	assert_int_equal(bugdb_set_open(&set, f->dir, NULL), 0);
+	strbuf_reset(&err);
+	assert_int_equal(bugdb_set_section_open(&net, &set, f->dir,
+						"NETWORKING [GENERAL]", NULL,
+						&err), -ENOENT);
+	assert_non_null(strstr(err.buf, "no MAINTAINERS"));
+	assert_int_equal(maint_parse(&m, maintainers, strlen(maintainers),
+				     "MAINTAINERS", NULL, &err), 0);
+	assert_int_equal(bugdb_set_section_open(&net, &set, f->dir,
+						"networking-general", m,
+						&err), 0);
+	assert_string_equal(bugdb_section(net), "NETWORKING [GENERAL]");
+	assert_string_equal(bugdb_maintainers(net), "net@example.org\n");
+	assert_int_equal(bugdb_set_section_open(&net2, &set, f->dir,
+						"Networking [General]", m,
+						&err), 0);
+	assert_ptr_equal(net, net2);
+	bugdb_set_clock(net, T0 + 40 * DAY);
+	assert_int_equal(bugdb_digest_store(&did, f->db, "dg@x", &l, &err), 0);
+	strbuf_reset(&err);
+	if (bugdb_move(moved, f->db, a, net, "m@x", "it is netdev's", "l4",
+		       &err) < 0)
+		fail_msg("move: %s", err.buf);
+	assert_true(!strncmp(moved, "NET-", 4));
+	/* the stub forwards; the new bug has the history and the labels */
+	assert_int_equal(status(f->db, a), BUGDB_DUP);
+	assert_int_equal(bugdb_moved_to(to, f->db, a, &err), 1);
+	assert_string_equal(to, moved);
+	assert_int_equal(bugdb_moved_to(to, f->db, c, &err), 0);
+	assert_ptr_equal(bugdb_set_find(&set, moved), net);
+	get(&b, net, moved);
+	assert_int_equal(b.status, BUGDB_OPEN);
+	assert_string_equal(b.signature, "mv1");
+	assert_string_equal(b.title, "alpha leak");
+	bugdb_bug_release(&b);
+	assert_int_equal(bugdb_uncced(net, moved, "someone@example.com", &err),
+			 1);
+	assert_int_equal(bugdb_get_detail(&d, net, moved, &err), 0);
+	assert_string_equal(d.events[0].kind, "created");
+	assert_string_equal(d.events[d.events_nr - 1].kind, "moved");
+	assert_string_equal(d.events[d.events_nr - 1].new,
+			    "NETWORKING [GENERAL]");
+	assert_string_equal(d.events[d.events_nr - 1].reason, "it is netdev's");
+	assert_int_equal(d.sightings_nr, 1);
+	for (size_t i = 0; i < d.labels_nr; i++)
+		found |= !strcmp(d.labels[i].label, "moved-from") &&
+			 !strcmp(d.labels[i].value, a);
+	assert_true(found);
+	bugdb_detail_release(&d);
+	assert_int_equal(bugdb_get_detail(&d, f->db, a, &err), 0);
+	assert_string_equal(d.events[d.events_nr - 1].kind, "moved");
+	assert_non_null(strstr(d.events[d.events_nr - 1].new, moved));
+	bugdb_detail_release(&d);
+	/* a stub cannot be moved, undup'ed or dup'ed again */
+	strbuf_reset(&err);
+	assert_int_equal(bugdb_move(again, f->db, a, net, "m@x", NULL, NULL,
+				    &err), -EINVAL);
+	assert_non_null(strstr(err.buf, "was moved to"));
+	assert_int_equal(bugdb_undup(f->db, a, "m@x", NULL, &err), -EINVAL);
+	assert_int_equal(bugdb_set_no_reminders(f->db, a, true, "m@x", NULL,
+						&err), -EINVAL);
+	/* back where it came from: the stub lives again, with the news */
+	assert_int_equal(bugdb_set_prio(net, moved, BUGDB_PRIO_HIGH, "n@x",
+					NULL, NULL, &err), 0);
+	assert_int_equal(bugdb_move(again, net, moved, f->db, "n@x",
+				    "wrong section", NULL, &err), 0);
+	assert_string_equal(again, a);
+	get(&b, f->db, a);
+	assert_int_equal(b.status, BUGDB_OPEN);
+	assert_int_equal(b.prio, BUGDB_PRIO_HIGH);
+	assert_null(b.dup_of);
+	bugdb_bug_release(&b);
+	assert_int_equal(bugdb_moved_to(to, f->db, a, &err), 0);
+	assert_int_equal(bugdb_moved_to(to, net, moved, &err), 1);
+	assert_string_equal(to, a);
+	assert_int_equal(bugdb_get_detail(&d, f->db, a, &err), 0);
+	assert_int_equal(d.sightings_nr, 1);
+	found = false;
+	for (size_t i = 0; i < d.events_nr; i++)
+		found |= !strcmp(d.events[i].kind, "prio");
+	assert_true(found);
+	assert_string_equal(d.events[d.events_nr - 1].kind, "moved");
+	bugdb_detail_release(&d);
+	/* and there again: the stub over there lives again, with an event */
+	assert_int_equal(bugdb_move(again, f->db, a, net, "m@x", "round trip",
+				    NULL, &err), 0);
+	assert_string_equal(again, moved);
+	assert_int_equal(status(net, moved), BUGDB_OPEN);
+	assert_int_equal(status(f->db, a), BUGDB_DUP);
+	assert_int_equal(bugdb_get_detail(&d, net, moved, &err), 0);
+	assert_string_equal(d.events[d.events_nr - 1].reason, "round trip");
+	bugdb_detail_release(&d);
+	assert_int_equal(bugdb_move(again, net, moved, f->db, "m@x", NULL, NULL,
+				    &err), 0);
+	assert_string_equal(again, a);
+	/* into its own section: refused */
+	strbuf_reset(&err);
+	assert_int_equal(bugdb_move(again, f->db, c, f->db, "m@x", NULL, NULL,
+				    &err), -EINVAL);
+	assert_non_null(strstr(err.buf, "already in IO_URING"));
+	/* the same signature already tracked there: merged into it */
+	{
+		struct bugdb_finding fc2 = mk("mv2", "gamma race", SEV_HIGH);
+		char nc[BUGDB_ID_MAX];
+
+		admit(&w, nc, net, &fc2);
+		assert_int_equal(bugdb_set_status(f->db, c, BUGDB_OPEN, "m@x",
+						  NULL, NULL, &err), 0);
+		assert_int_equal(bugdb_move(again, f->db, c, net, "m@x", NULL,
+					    NULL, &err), 0);
+		assert_string_equal(again, nc);
+		get(&b, net, nc);
+		assert_int_equal(b.times_seen, 2);
+		bugdb_bug_release(&b);
+	}
+	/* digest ids */
+	assert_int_equal(bugdb_digest_ids(&dids, &ndids, f->db, &err), 0);
+	assert_int_equal(ndids, 1);
+	assert_string_equal(dids[0], "dg@x");
+	free(dids[0]);
+	free(dids);
+	bugdb_set_release(&set);
+	maint_free(m);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1221,6 +1432,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_digest_reverify_age, setup,
 						teardown),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test_setup_teardown(test_move_and_prefs, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

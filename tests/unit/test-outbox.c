@@ -218,6 +218,21 @@ static void test_enqueue_states(void **state)
 	assert_int_equal(outbox_counts(counts, e->db, &err), 0);
 	assert_int_equal(counts[OUTBOX_PENDING], 1);
 	assert_int_equal(counts[OUTBOX_HELD], 1);
+	/* the answer to a command mail is a row of its own kind */
+	make_mail(&m, "cmd@x", REPLY_MODE_DRY_RUN, 0);
+	m.kind = REPLY_KIND_COMMAND;
+	assert_int_equal(outbox_enqueue(&id2, e->db, &m, 0, T0, &err), 0);
+	reply_mail_release(&m);
+	{
+		struct outbox_item it;
+
+		get(e, &it, id2);
+		assert_string_equal(it.kind, "command");
+		outbox_item_release(&it);
+		get(e, &it, id);
+		assert_string_equal(it.kind, "patch");
+		outbox_item_release(&it);
+	}
 	strbuf_release(&err);
 }
 

@@ -838,6 +838,129 @@ static void test_lists_config(void **state)
 	strbuf_release(&err);
 }
 
+/* The answer to a "#kreview" command mail. */
+static void test_command_reply(void **state)
+{
+	struct reply_list v[2];
+	struct reply_lists lists = { v, 2 };
+	struct reply_target t;
+	struct reply_mail m;
+	struct reply_opts o;
+	struct strbuf val = STRBUF_INIT, err = STRBUF_INIT;
+	const char *const more[] = { "Netdev@Vger.Kernel.org" };
+	const char *cmd =
+		"From: Jens Axboe <axboe@kernel.dk>\n"
+		"Reply-To: elsewhere@example.com\n"
+		"To: kreview@example.org\n"
+		"Cc: io-uring@vger.kernel.org, other@example.com\n"
+		"Subject: Re: [kreview] IO_URING open-bug digest (Jun 2024)\n"
+		"Message-ID: <cmd1@kernel.dk>\n"
+		"In-Reply-To: <digest-1@kreview>\n"
+		"References: <digest-1@kreview>\n\n"
+		"#kreview <1> confirm\n";
+	const char *body = "Thanks; kreview processed 1 command\n\n-- \nkreview\n";
+
+	(void)state;
+	memset(v, 0, sizeof(v));
+	v[0] = (struct reply_list){ .name = (char *)"io-uring",
+				    .address = (char *)"io-uring@vger.kernel.org",
+				    .mode = REPLY_MODE_SEND, .rate_limit = 4,
+				    .embargo_ms = 86400000 };
+	v[1] = (struct reply_list){ .name = (char *)"bpf",
+				    .address = (char *)"bpf@vger.kernel.org",
+				    .mode = REPLY_MODE_OUTBOX,
+				    .private_reply = true };
+	base_opts(&o);
+
+	/* through a list that wants mail: To the sender, Cc that list */
+	parse_raw(&t, cmd);
+	assert_true(reply_to_list(&t, &lists, NULL, 0));
+	assert_int_equal(reply_compose_command(&m, &t, body, &lists,
+					       REPLY_MODE_DRY_RUN, &o, &err),
+			 0);
+	assert_int_equal(m.kind, REPLY_KIND_COMMAND);
+	assert_int_equal(m.mode, REPLY_MODE_SEND);
+	assert_string_equal(m.lists, "io-uring");
+	assert_int_equal(m.rate_limit, 4);
+	assert_int_equal(m.not_before_ms, 0);
+	assert_string_equal(m.in_reply_to, "cmd1@kernel.dk");
+	header_value(&val, m.text.buf, "To");
+	assert_string_equal(val.buf, "Jens Axboe <axboe@kernel.dk>");
+	header_value(&val, m.text.buf, "Cc");
+	assert_string_equal(val.buf, "io-uring@vger.kernel.org");
+	header_value(&val, m.text.buf, "Subject");
+	assert_string_equal(val.buf,
+			    "Re: [kreview] IO_URING open-bug digest (Jun 2024)");
+	header_value(&val, m.text.buf, "In-Reply-To");
+	assert_string_equal(val.buf, "<cmd1@kernel.dk>");
+	header_value(&val, m.text.buf, "References");
+	assert_string_equal(val.buf, "<digest-1@kreview> <cmd1@kernel.dk>");
+	header_value(&val, m.text.buf, "Auto-Submitted");
+	assert_string_equal(val.buf, "auto-generated");
+	assert_int_equal(m.rcpts_nr, 2);
+	assert_false(has_rcpt(&m, "other@example.com"));
+	assert_false(has_rcpt(&m, "elsewhere@example.com"));
+	assert_non_null(strstr(m.text.buf, "\n\nThanks; kreview processed"));
+	reply_mail_release(&m);
+	reply_target_release(&t);
+
+	/* a private policy: the sender alone, in that policy's mode */
+	parse_raw(&t, "From: a@example.com\nTo: bpf@vger.kernel.org\n"
+		      "Subject: Re: x\nMessage-ID: <c2@x>\n\n#kreview poke\n");
+	assert_int_equal(reply_compose_command(&m, &t, body, &lists,
+					       REPLY_MODE_DRY_RUN, &o, &err),
+			 0);
+	assert_int_equal(m.mode, REPLY_MODE_OUTBOX);
+	assert_int_equal(m.rcpts_nr, 1);
+	assert_string_equal(m.rcpts[0], "a@example.com");
+	header_value(&val, m.text.buf, "Cc");
+	assert_string_equal(val.buf, "");
+	reply_mail_release(&m);
+	reply_target_release(&t);
+
+	/* no list at all: the fallback mode; MAINTAINERS lists count */
+	parse_raw(&t, "From: a@example.com\nTo: kreview@example.org\n"
+		      "Cc: netdev@vger.kernel.org\n"
+		      "Subject: Re: x\nMessage-ID: <c3@x>\n\n#kreview poke\n");
+	assert_false(reply_to_list(&t, &lists, NULL, 0));
+	assert_true(reply_to_list(&t, &lists, more, 1));
+	assert_int_equal(reply_compose_command(&m, &t, body, &lists,
+					       REPLY_MODE_DRY_RUN, &o, &err),
+			 0);
+	assert_int_equal(m.mode, REPLY_MODE_DRY_RUN);
+	assert_string_equal(m.lists, "");
+	assert_int_equal(m.rcpts_nr, 1);
+	reply_mail_release(&m);
+	reply_target_release(&t);
+
+	/* a List-Id is a list */
+	parse_raw(&t, "From: a@example.com\nTo: kreview@example.org\n"
+		      "List-Id: <io-uring.vger.kernel.org>\n"
+		      "Subject: Re: x\nMessage-ID: <c4@x>\n\nx\n");
+	assert_true(reply_to_list(&t, NULL, NULL, 0));
+	reply_target_release(&t);
+
+	/* kreview's own mail, no From: configured */
+	parse_raw(&t, "From: kreview@example.org\nSubject: Re: x\n"
+		      "Message-ID: <c5@x>\n\nx\n");
+	strbuf_reset(&err);
+	assert_int_equal(reply_compose_command(&m, &t, body, &lists,
+					       REPLY_MODE_DRY_RUN, &o, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.buf, "kreview itself"));
+	reply_target_release(&t);
+	parse_raw(&t, cmd);
+	o.from = NULL;
+	strbuf_reset(&err);
+	assert_int_equal(reply_compose_command(&m, &t, body, &lists,
+					       REPLY_MODE_DRY_RUN, &o, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.buf, "mail.from"));
+	reply_target_release(&t);
+	strbuf_release(&val);
+	strbuf_release(&err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -856,6 +979,7 @@ int main(void)
 		cmocka_unit_test(test_msgid),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_lists_config),
+		cmocka_unit_test(test_command_reply),
 	};
 
 	g_mime_init();
