@@ -306,8 +306,9 @@ void bugexport_digest_body(struct strbuf *out, const char *section,
 			   "caller\n  #kreview <2> set prio: high\n\n");
 	bugcmd_help(out);
 	strbuf_addstr(out, "\nTo leave a bug out of future digests: "
-			   "#kreview <N> backburner.\nTo credit kreview in a "
-			   "fix, add \"Closes:\" with the bug id or its URL.\n"
+			   "#kreview <N> set no-reminders.\n"
+			   "To credit kreview in a fix, add \"Closes:\" with "
+			   "the bug id or its URL.\n"
 			   "\n-- \nkreview, automated bug tracking; findings may "
 			   "be wrong.\n");
 }
