@@ -37,8 +37,8 @@ void log_setup(void)
 		     ino == (unsigned long long)st.st_ino;
 }
 
-static void log_vmsg(enum log_level level, int errnum, const char *fmt,
-		     va_list ap)
+KR_PRINTF(3, 0) static void log_vmsg(enum log_level level, int errnum,
+				     const char *fmt, va_list ap)
 {
 	char line[4096];
 	int n;

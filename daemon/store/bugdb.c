@@ -2634,8 +2634,8 @@ int bugdb_query_each(struct bugdb *db, const struct bugdb_query *q,
 	};
 	/* the orders of the bug_list_by_* indexes */
 	static const char *const order[BUGDB_SORT_MAX] = {
-		" ORDER BY severity DESC, prio DESC, times_seen DESC,"
-		" first_seen, id",
+		(" ORDER BY severity DESC, prio DESC, times_seen DESC,"
+		 " first_seen, id"),
 		" ORDER BY last_seen DESC, id",
 		" ORDER BY first_seen, id",
 	};

@@ -161,8 +161,9 @@ static const char maintainers[] =
 
 static int setup(void **state)
 {
-	static const char *titles[] = { "alpha leak in recv", "beta race on "
-				       "close", "gamma overflow", "delta uaf" };
+	static const char *titles[] = { "alpha leak in recv",
+					"beta race on close", "gamma overflow",
+					"delta uaf" };
 	struct fx *f = xcalloc(1, sizeof(*f));
 	struct strbuf err = STRBUF_INIT, p = STRBUF_INIT;
 	struct bugdb_list l = BUGDB_LIST_INIT;

@@ -589,8 +589,8 @@ static int t_custom_parse(void *field, const struct yamlnode *node,
 			  struct strbuf *err)
 {
 	char **p = field;
-	struct t_top *top = (struct t_top *)((char *)field -
-					     offsetof(struct t_top, custom));
+	struct t_top *top = (void *)((char *)field -
+				     offsetof(struct t_top, custom));
 
 	top->custom_calls++;
 	if (!node) {
