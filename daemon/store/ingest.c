@@ -335,9 +335,6 @@ int ingest_source(struct ingest_stats *st, struct db *db,
 		}
 	}
 
-	r = db_checkpointer_start(&ckpt, db, &e);
-	if (r < 0)
-		goto fail;
 	pipe_init(&sg.read);
 	pipe_init(&sg.parsed);
 	sg.src = src;
@@ -399,6 +396,12 @@ advance:
 			r = db_commit(db, &e);
 			if (r < 0)
 				goto fail;
+			/* a long ingest: checkpoint beside it, not at close */
+			if (!ckpt) {
+				r = db_checkpointer_start(&ckpt, db, &e);
+				if (r < 0)
+					goto fail;
+			}
 			db_checkpointer_poke(ckpt);
 			in_txn = false;
 			in_batch = 0;
