@@ -15,8 +15,9 @@
 #   run 6  a long-running daemon whose verifier is slow gets SIGTERM in
 #          the middle of a pass: it stops after the bug it is checking,
 #          records the rest as left for later, and exits in time
-# Also: kreview status shows the last pass; without a tree the daemon
-# says once that re-verification is off.
+# Also: kreview status shows the last pass; 'kreview bugs reverify
+# --limit' caps the CLI's questions the same way; without a tree the
+# daemon says once that re-verification is off.
 . "$(dirname "$0")/lib.sh"
 export GIT_AUTHOR_NAME="A Dev" GIT_AUTHOR_EMAIL=a@example.org \
 	GIT_COMMITTER_NAME="A Dev" GIT_COMMITTER_EMAIL=a@example.org
@@ -239,6 +240,18 @@ import json, sys
 rv = json.load(sys.stdin)["reverify"]
 assert rv["pass"] == 4 and rv["finished_ms"] and rv["deferred"] >= 1, rv
 ' || fail "run 6: the pass record"
+
+# ---- the CLI's budget: reverify --limit ----------------------------------------
+# one of X1..X3 was verified at the tip in run 6, two need the verifier
+before=$(requests)
+K reverify --tree "$repo" --dry-run --limit 1 > "$TRASH/limit.out" 2> "$TRASH/limit.err" ||
+	{ cat "$TRASH/limit.out" "$TRASH/limit.err"; fail "reverify --limit"; }
+[ "$(grep -c " would ask 'mock' whether" "$TRASH/limit.out")" = 1 ] || fail "--limit: asks"
+[ "$(grep -c " would be left as it was: the pass's budget of verifier requests is spent" "$TRASH/limit.out")" = 1 ] ||
+	fail "--limit: left"
+grep -q "3 unchanged, 0 obsolete, 1 to ask the verifier (about [0-9]* tokens in), 0 errors, 1 would be left for a later pass; nothing was changed or sent" \
+	"$TRASH/limit.err" || fail "--limit summary: $(cat "$TRASH/limit.err")"
+[ "$(requests)" = "$before" ] || fail "--limit --dry-run sent requests"
 
 # ---- without a tree: said once, nothing done --------------------------------
 config rvdaemon 2 > "$TRASH/notree.yaml"
