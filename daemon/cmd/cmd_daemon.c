@@ -286,6 +286,19 @@ static void tag_reviewed(struct worker *w, const struct job_result *jr)
 	strbuf_release(&err);
 }
 
+/* Hand a finished worker to the loop, which joins it. */
+static void post_done(struct worker *w)
+{
+	ssize_t n;
+
+	/* a pipe write of a pointer is atomic */
+	do {
+		n = write(w->d->done_pipe[1], &w, sizeof(w));
+	} while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(w))
+		BUG("cannot post a finished worker: %s", strerror(errno));
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -295,7 +308,6 @@ static void *worker_main(void *arg)
 	struct txn_ctx tctx = { w, &jr };
 	struct strbuf err = STRBUF_INIT;
 	struct db *db = NULL;
-	ssize_t n;
 
 	job_result_init(&jr);
 	w->ret = db_open(&db, cfg->database, &err);
@@ -320,12 +332,7 @@ out:
 	strbuf_release(&err);
 	job_result_release(&jr);
 	db_close(db);
-	/* a pipe write of a pointer is atomic; the loop joins us */
-	do {
-		n = write(w->d->done_pipe[1], &w, sizeof(w));
-	} while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(w))
-		BUG("cannot post a finished worker: %s", strerror(errno));
+	post_done(w);
 	return NULL;
 }
 
@@ -346,7 +353,6 @@ static void *deliver_main(void *arg)
 	struct outbox_deliver_opts o = { 0 };
 	struct strbuf err = STRBUF_INIT, drafts = STRBUF_INIT;
 	struct db *db = NULL;
-	ssize_t n;
 
 	drafts_dir(&drafts, cfg);
 	o.mail = cfg->mail;
@@ -361,11 +367,7 @@ static void *deliver_main(void *arg)
 	db_close(db);
 	strbuf_release(&err);
 	strbuf_release(&drafts);
-	do {
-		n = write(w->d->done_pipe[1], &w, sizeof(w));
-	} while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(w))
-		BUG("cannot post a finished worker: %s", strerror(errno));
+	post_done(w);
 	return NULL;
 }
 
@@ -544,7 +546,6 @@ static void *reverify_main(void *arg)
 	struct strbuf err = STRBUF_INIT, dir = STRBUF_INIT;
 	git_repository *repo = NULL;
 	git_oid commit;
-	ssize_t n;
 
 	rc.tok_budget = cfg->daemon->tokens_per_day;
 	rc.cost_budget = cfg->daemon->cost_per_day;
@@ -597,11 +598,7 @@ out:
 	db_close(rc.db);
 	strbuf_release(&err);
 	strbuf_release(&dir);
-	do {
-		n = write(w->d->done_pipe[1], &w, sizeof(w));
-	} while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(w))
-		BUG("cannot post a finished worker: %s", strerror(errno));
+	post_done(w);
 	return NULL;
 }
 
