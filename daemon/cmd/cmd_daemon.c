@@ -544,6 +544,7 @@ static void *reverify_main(void *arg)
 	struct bugpass_list list = BUGPASS_LIST_INIT;
 	struct bugpass_opts po = { 0 };
 	struct strbuf err = STRBUF_INIT, dir = STRBUF_INIT;
+	const char *rev = bc->reverify_rev ? bc->reverify_rev : "HEAD";
 	git_repository *repo = NULL;
 	git_oid commit;
 
@@ -555,9 +556,9 @@ static void *reverify_main(void *arg)
 	w->ret = tree_open_repo(&repo, reverify_tree(cfg), &err);
 	if (w->ret < 0)
 		goto out;
-	w->ret = bugverify_resolve(&commit, repo, bc->reverify_rev);
+	w->ret = bugverify_resolve(&commit, repo, rev);
 	if (w->ret < 0) {
-		strbuf_addf(&err, "no commit '%s' in '%s'", bc->reverify_rev,
+		strbuf_addf(&err, "no commit '%s' in '%s'", rev,
 			    reverify_tree(cfg));
 		goto out;
 	}
