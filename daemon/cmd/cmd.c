@@ -68,7 +68,8 @@ const struct cmd cmd_table[] = {
 	  "kreview bugs move [--maintainers FILE] [--reason TEXT] ID SECTION\n"
 	  "kreview bugs dup ID OTHER | undup ID | fix ID COMMIT | unfix ID\n"
 	  "kreview bugs reverify [--subsystem S] [--tree DIR] [--rev REV]\n"
-	  "                      [--endpoint NAME] [--fresh] [--dry-run] [ID...]\n"
+	  "                      [--endpoint NAME] [--fresh] [--limit N] [--dry-run]\n"
+	  "                      [ID...]\n"
 	  "kreview bugs scan-fixes [--tree DIR] [--branch REF]... [--max-count N]\n"
 	  "kreview bugs digest --subsystem S [--dry-run]\n"
 	  "kreview bugs export --format json|html [--subsystem S] [--output DIR]\n"
@@ -76,7 +77,8 @@ const struct cmd cmd_table[] = {
 	  "\n"
 	  "Every command takes --config FILE and --dir DIR (default: bugs.dir,\n"
 	  "else <state_dir>/bugs).  reverify asks the LLM verifier about bugs\n"
-	  "whose code changed; its exit status is 0 when every bug was decided\n"
+	  "whose code changed (poked and stale bugs first, at most --limit N\n"
+	  "questions); its exit status is 0 when every bug was decided\n"
 	  "or marked stale, 1 on errors, 2 usage, 3 when the endpoint failed\n"
 	  "(the bugs not decided are left as they were).  See kreview-bugs(1)." },
 	{ "review", cmd_review, "review an ingested series and store the result",
@@ -94,10 +96,13 @@ const struct cmd cmd_table[] = {
 	  "intervals, queues every new complete (or stalled) series revision\n"
 	  "once, and reviews them within the concurrency and daily budgets.\n"
 	  "Replies to kreview's mail with #kreview commands are applied and\n"
-	  "answered through the outbox.\n"
+	  "answered through the outbox.  Open bugs are re-verified every\n"
+	  "bugs.reverify_interval against bugs.reverify_tree (or daemon.tree),\n"
+	  "and at once after a #kreview poke.\n"
 	  "SIGHUP reloads the configuration, SIGTERM drains.  See\n"
 	  "kreview-daemon(8)." },
-	{ "status", cmd_status, "show the daemon's queue, usage and cursors",
+	{ "status", cmd_status,
+	  "show the daemon's queue, usage, cursors and last bug re-verification",
 	  "kreview status [--config FILE] [--db FILE] [--json]" },
 	{ "outbox", cmd_outbox, "list, show, send or drop kreview's outgoing mail",
 	  "kreview outbox list [--config FILE] [--db FILE] [--state STATE] [--json]\n"

@@ -3,10 +3,12 @@
 #include "kreview/bugdb.h"
 #include "kreview/bugexport.h"
 #include "kreview/bugmail.h"
+#include "kreview/bugpass.h"
 #include "kreview/bugverify.h"
 #include "kreview/cmd.h"
 #include "kreview/config.h"
 #include "kreview/db.h"
+#include "kreview/job.h"
 #include "kreview/llm.h"
 #include "kreview/maint.h"
 #include "kreview/msg.h"
@@ -760,54 +762,27 @@ out:
 enum { BUGS_INFRA = 3 };
 
 /*
- * One run of re-verification: the tree, and the LLM verifier set up on
- * first use (a run that needs no verifier needs no endpoint).
+ * The LLM verifier of one run, set up on first use (a run that needs
+ * no verifier needs no endpoint).
  */
 struct reverify {
 	struct bugs_ctx *c;
-	git_repository *repo;
-	git_oid commit;
-	char hex[GIT_OID_HEXSZ + 1];
-
 	bool tried, ready;	/* verifier setup attempted, succeeded */
-	bool broken;		/* the endpoint failed: ask no more */
 	int setup_status;	/* exit status of a failed setup */
 	struct prompt_set *prompts;
 	struct llm_engine *engine;
 	struct db *cache;
 	char *secret;
 	struct bugverify_opts vo;
-	const char *endpoint;
-
-	size_t still, unchanged, obsolete, stale, fixed, errors;
-	size_t asked, cached;
-	uint64_t would_tokens;
-	struct llm_usage usage;
-	double cost;
 };
 
-/* The endpoint the verifier asks: --endpoint, review.endpoint, the first. */
-static const char *verifier_endpoint(const struct bugs_ctx *c)
+/* Load the prompt and, unless dry, the engine and the cache; prints. */
+static int verifier_setup(const struct bugverify_opts **out, void *ctx)
 {
-	const struct kreview_config *cfg = c->cfg;
-
-	if (c->o.endpoint)
-		return c->o.endpoint;
-	if (cfg->review.endpoint)
-		return cfg->review.endpoint;
-	if (cfg->endpoints && cfg->endpoints->nr)
-		return cfg->endpoints->eps[0].name;
-	return NULL;
-}
-
-/* Load the prompt and, unless dry, the engine and the cache; logs. */
-static bool verifier_ready(struct reverify *rv)
-{
+	struct reverify *rv = ctx;
 	struct bugs_ctx *c = rv->c;
 	struct strbuf dir = STRBUF_INIT, err = STRBUF_INIT;
 
-	if (rv->tried)
-		return rv->ready;
 	rv->tried = true;
 	rv->setup_status = BUGS_FAIL;
 	prompt_find_dir(&dir, c->cfg->review.prompts);
@@ -824,7 +799,7 @@ static bool verifier_ready(struct reverify *rv)
 		goto out;
 	}
 	if (c->o.dry_run) {
-		rv->endpoint = verifier_endpoint(c);
+		rv->vo.endpoint = job_endpoint(c->cfg, c->o.endpoint);
 		rv->ready = true;
 		goto out;
 	}
@@ -834,17 +809,17 @@ static bool verifier_ready(struct reverify *rv)
 		rv->setup_status = BUGS_USAGE;
 		goto out;
 	}
-	rv->endpoint = verifier_endpoint(c);
-	if (!rv->endpoint) {
+	rv->vo.endpoint = job_endpoint(c->cfg, c->o.endpoint);
+	if (!rv->vo.endpoint) {
 		fprintf(stderr, "kreview: no LLM endpoint is configured and no "
 				"local server answered, so the verifier cannot "
 				"be asked; see kreview.yaml(5)\n");
 		rv->setup_status = BUGS_INFRA;
 		goto out;
 	}
-	if (!llm_engine_endpoint(rv->engine, rv->endpoint)) {
+	if (!llm_engine_endpoint(rv->engine, rv->vo.endpoint)) {
 		fprintf(stderr, "kreview: no endpoint named '%s'\n",
-			rv->endpoint);
+			rv->vo.endpoint);
 		rv->setup_status = BUGS_USAGE;
 		goto out;
 	}
@@ -857,7 +832,6 @@ static bool verifier_ready(struct reverify *rv)
 	if (rv->cache && review_fence_secret(&rv->secret, rv->cache) < 0)
 		rv->secret = NULL;
 	rv->vo.engine = rv->engine;
-	rv->vo.endpoint = rv->endpoint;
 	rv->vo.cache = rv->cache;
 	rv->vo.fresh = c->o.fresh;
 	rv->vo.fence_secret = rv->secret;
@@ -865,7 +839,8 @@ static bool verifier_ready(struct reverify *rv)
 out:
 	strbuf_release(&dir);
 	strbuf_release(&err);
-	return rv->ready;
+	*out = &rv->vo;
+	return rv->ready ? 0 : -1;
 }
 
 static void reverify_release(struct reverify *rv)
@@ -874,288 +849,61 @@ static void reverify_release(struct reverify *rv)
 	prompt_set_free(rv->prompts);
 	db_close(rv->cache);
 	free(rv->secret);
-	git_repository_free(rv->repo);
 }
 
-/* --dry-run: what the verifier would be asked. */
-static void describe_question(struct reverify *rv, const struct bugdb_bug *b,
-			      const struct bugverify_bug *vb,
-			      const struct bugverify_code *code)
+/* Results on standard output, problems on standard error. */
+static void reverify_say(void *ctx, bool problem, const char *line)
 {
-	struct llm_request req = LLM_REQUEST_INIT;
-	char token[PROMPT_FENCE_TOKEN_LEN + 1];
-	uint64_t tokens = 0;
-
-	if (prompt_fence_token(token) == 0 &&
-	    bugverify_request(&req, rv->vo.prompt, vb, code, token) == 0)
-		tokens = bugverify_estimate_tokens(&req);
-	llm_request_release(&req);
-	rv->would_tokens += tokens;
-	printf("%s would ask %s%s%s whether \"%s\" is still in %s%s%s "
-	       "(%s lines %u-%u at %.12s, %s, about %" PRIu64 " tokens in)\n",
-	       b->id, rv->endpoint ? "'" : "",
-	       rv->endpoint ? rv->endpoint : "a local server",
-	       rv->endpoint ? "'" : "", b->title,
-	       *b->function ? b->function : b->file,
-	       *b->function ? "()" : "", b->stale ? " (stale)" : "", b->file,
-	       code->line, code->end_line, rv->hex,
-	       code->found == BUGVERIFY_FUNCTION ? "the whole function" :
-						   "an excerpt",
-	       tokens);
-}
-
-/* Ask the verifier about one bug and record what it says. */
-static void ask_verifier(struct reverify *rv, struct bugdb *db,
-			 const struct bugdb_bug *b,
-			 const struct bugverify_place *pl,
-			 const struct bugverify_code *code, const char *base)
-{
-	struct bugverify_bug vb = { b->id, b->title, b->category,
-				    finding_severity_name(b->severity),
-				    b->explanation, *pl };
-	struct bugverify_result res;
-	struct bugdb_recheck rec = { .commit = rv->hex, .line = (int)code->line,
-				     .end_line = (int)code->end_line };
-	struct strbuf err = STRBUF_INIT;
-	char changed[41];
-	bool known = false;
-	int r;
-
-	bugverify_result_init(&res);
-	if (!verifier_ready(rv) || rv->broken) {
-		printf("%s left as it was: %s\n", b->id,
-		       rv->broken ? "not asked after the endpoint failed" :
-				    "the verifier is not available");
-		rv->errors++;
-		goto out;
-	}
-	if (rv->c->o.dry_run) {
-		describe_question(rv, b, &vb, code);
-		rv->asked++;
-		goto out;
-	}
-	r = bugverify_run(&res, &vb, code, &rv->vo, &err);
-	llm_usage_add(&rv->usage, &res.usage);
-	rv->cost += res.cost;
-	if (res.cached)
-		rv->cached++;
+	(void)ctx;
+	if (problem)
+		fprintf(stderr, "kreview: %s\n", line);
 	else
-		rv->asked++;
-	if (r < 0 && r != -EPROTO) {
-		fprintf(stderr, "kreview: %s: the verifier failed (%s): %s\n",
-			b->id, llm_class_name(res.cls), err.buf);
-		rv->errors++;
-		if (res.cls != LLM_CLASS_OK && res.cls != LLM_CLASS_CONTEXT) {
-			rv->broken = true;
-			fprintf(stderr, "kreview: the bugs still to ask about "
-					"are left as they were\n");
-		}
-		goto out;
-	}
-	rec.reason = res.reason.buf;
-	if (res.verdict == BUGVERIFY_PRESENT)
-		rec.verdict = BUGDB_VERDICT_PRESENT;
-	else if (res.verdict == BUGVERIFY_GONE)
-		rec.verdict = BUGDB_VERDICT_GONE;
-	else
-		rec.verdict = BUGDB_VERDICT_UNSURE;
-	if (rec.verdict == BUGDB_VERDICT_GONE) {
-		if (bugverify_changed_in(changed, rv->repo, base, &rv->commit,
-					 pl, &err) < 0) {
-			fprintf(stderr, "kreview: %s: %s; naming %.12s as the "
-					"change\n", b->id, err.buf, rv->hex);
-			snprintf(changed, sizeof(changed), "%s", rv->hex);
-		}
-		rec.changed_in = changed;
-	}
-	strbuf_reset(&err);
-	if (bugdb_record_verdict(&known, db, b->id, &rec, &err) < 0) {
-		fprintf(stderr, "kreview: %s: %s\n", b->id, err.buf);
-		rv->errors++;
-		goto out;
-	}
-	switch (rec.verdict) {
-	case BUGDB_VERDICT_PRESENT:
-		printf("%s still present at %.12s: %s\n", b->id, rv->hex,
-		       res.reason.buf);
-		rv->still++;
-		break;
-	case BUGDB_VERDICT_GONE:
-		if (known)
-			printf("%s fixed (the recorded fix): %s\n", b->id,
-			       res.reason.buf);
-		else
-			printf("%s fixed by an unknown change (code changed in "
-			       "%.12s): %s\n", b->id, changed, res.reason.buf);
-		rv->fixed++;
-		break;
-	default:
-		printf("%s stale: %s\n", b->id, res.reason.buf);
-		rv->stale++;
-		break;
-	}
-out:
-	bugverify_result_release(&res);
-	strbuf_release(&err);
+		printf("%s\n", line);
 }
 
 /*
- * One bug: its file or function gone -> obsolete; its code unchanged
- * since it was last verified (and not stale) -> verified at the rev;
- * else the verifier decides.
+ * The bugs to re-verify: the IDs given (each must exist and be open,
+ * confirmed or fix-pending), else every such bug of 'set'.  Prints;
+ * negative when an ID is bad (nothing is done then).
  */
-static void reverify_bug(struct reverify *rv, struct bugdb *db,
-			 const struct bugdb_bug *b)
-{
-	struct bugverify_place pl = { b->file, b->function, b->line,
-				      b->end_line, b->evidence };
-	const char *base = b->last_verified_commit ? b->last_verified_commit :
-						     b->code_commit;
-	bool dry = rv->c->o.dry_run, by_evidence;
-	struct bugverify_code code;
-	struct strbuf err = STRBUF_INIT, why = STRBUF_INIT;
-	int r;
-
-	bugverify_code_init(&code);
-	r = bugverify_read_code(&code, rv->repo, &rv->commit, &pl, &err);
-	if (r < 0) {
-		fprintf(stderr, "kreview: %s: %s, skipped\n", b->id, err.buf);
-		rv->errors++;
-		goto out;
-	}
-	if (code.found == BUGVERIFY_FILE_GONE)
-		strbuf_addf(&why, "%s is gone at %.12s", b->file, rv->hex);
-	else if (code.found == BUGVERIFY_FUNCTION_GONE)
-		strbuf_addf(&why, "%s() is gone from %s at %.12s", b->function,
-			    b->file, rv->hex);
-	if (why.len) {
-		if (!dry && bugdb_set_status(db, b->id, BUGDB_OBSOLETE, actor(),
-					     why.buf, NULL, &err) < 0) {
-			fprintf(stderr, "kreview: %s\n", err.buf);
-			rv->errors++;
-			goto out;
-		}
-		printf("%s %sobsolete: %s\n", b->id, dry ? "would be " : "",
-		       why.buf);
-		rv->obsolete++;
-		goto out;
-	}
-	if (!b->stale) {
-		r = bugverify_unchanged(rv->repo, base, &pl, &code, &err);
-		by_evidence = r == -ENOENT;	/* no commit to compare with */
-		if (by_evidence)
-			r = bugverify_evidence_holds(&pl, &code);
-		if (r < 0) {
-			fprintf(stderr, "kreview: %s: %s, skipped\n", b->id,
-				err.buf);
-			rv->errors++;
-			goto out;
-		}
-		if (r == 1) {
-			if (!dry)
-				(void)bugdb_verified(db, b->id, rv->hex, false,
-						     NULL);
-			if (by_evidence)
-				printf("%s unchanged (its evidence is still "
-				       "there): still present\n", b->id);
-			else
-				printf("%s unchanged since %.12s: still "
-				       "present\n", b->id, base);
-			rv->still++;
-			rv->unchanged++;
-			goto out;
-		}
-	}
-	ask_verifier(rv, db, b, &pl, &code, base);
-out:
-	bugverify_code_release(&code);
-	strbuf_release(&err);
-	strbuf_release(&why);
-}
-
-/* Re-verification is for bugs that are still to be fixed. */
-static bool reverifiable(enum bugdb_status s)
-{
-	return s == BUGDB_OPEN || s == BUGDB_CONFIRMED ||
-	       s == BUGDB_FIX_PENDING;
-}
-
-/*
- * The bugs to re-verify, per database of 'set': the IDs given (each
- * must exist and be open, confirmed or fix-pending), else all such
- * bugs.  Logs; -1 when an ID is bad (nothing is done then).
- */
-static int reverify_pick(struct bugdb_list *lists, const struct bugdb_set *set,
+static int reverify_pick(struct bugpass_list *out, const struct bugdb_set *set,
 			 struct bugs_ctx *c)
 {
 	struct strbuf err = STRBUF_INIT;
-	int ret = 0;
+	int r = 0;
 
-	for (size_t i = 0; !c->argc && i < set->nr && ret == 0; i++) {
-		struct bugdb_query q = BUGDB_QUERY_INIT;
-
-		q.full = true;
-		q.status_mask = 1u << BUGDB_OPEN | 1u << BUGDB_CONFIRMED |
-				1u << BUGDB_FIX_PENDING;
-		if (bugdb_query_run(&lists[i], set->v[i], &q, &err) < 0) {
-			fprintf(stderr, "kreview: %s\n", err.buf);
-			ret = -1;
-		}
+	if (!c->argc && bugpass_list_all(out, set, &err) < 0) {
+		fprintf(stderr, "kreview: %s\n", err.buf);
+		r = -EIO;
 	}
-	for (int k = 0; k < c->argc && ret == 0; k++) {
-		struct bugdb *db = bugdb_set_find(set, c->argv[k]);
-		struct bugdb_list *l;
-		struct bugdb_bug b;
-		size_t i = 0;
-		bool dup = false;
-
-		while (i < set->nr && set->v[i] != db)
-			i++;
-		bugdb_bug_init(&b);
-		if (!db) {
+	for (int k = 0; k < c->argc && r == 0; k++) {
+		r = bugpass_list_add(out, set, c->argv[k], &err);
+		if (r == -ENOENT)
 			fprintf(stderr, "kreview: no bug '%s' in '%s'%s\n",
 				c->argv[k], c->dir.buf,
 				c->o.subsystem ? " for that --subsystem" : "");
-			ret = -1;
-		} else if (bugdb_get(&b, db, c->argv[k], &err) < 0) {
+		else if (r < 0)
 			fprintf(stderr, "kreview: %s\n", err.buf);
-			ret = -1;
-		} else if (!reverifiable(b.status)) {
-			fprintf(stderr, "kreview: %s is %s: only open, "
-					"confirmed and fix-pending bugs are "
-					"re-verified\n",
-				b.id, bugdb_status_name(b.status));
-			ret = -1;
-		}
-		if (ret < 0) {
-			bugdb_bug_release(&b);
-			break;
-		}
-		l = &lists[i];
-		for (size_t j = 0; j < l->nr; j++)
-			dup |= !strcmp(l->v[j].id, b.id);
-		if (dup) {
-			bugdb_bug_release(&b);
-			continue;
-		}
-		ALLOC_GROW(l->v, l->nr + 1, l->alloc);
-		l->v[l->nr++] = b;
 	}
 	strbuf_release(&err);
-	return ret;
+	return r;
 }
 
 /*
- * Re-verification (reference §7): per bug, the deterministic checks of
- * reverify_bug(), then the LLM verifier for code that changed.
+ * Re-verification (reference §7): the pass of bugpass.h over the bugs
+ * picked, in pass order.
  */
 static int do_reverify(struct bugs_ctx *c)
 {
 	struct reverify rv = { .c = c };
+	struct bugpass_opts po = { 0 };
+	struct bugpass_list list = BUGPASS_LIST_INIT;
+	struct bugpass_counts counts;
 	struct bugdb_set set = BUGDB_SET_INIT;
-	struct bugdb_list *lists = NULL;
 	struct strbuf err = STRBUF_INIT;
-	git_object *obj = NULL, *peeled = NULL;
+	const char *rev = c->o.rev ? c->o.rev : "HEAD";
+	git_repository *repo = NULL;
+	git_oid commit;
 	int ret = BUGS_FAIL;
 
 	/* without endpoints a local server is looked for later */
@@ -1165,59 +913,39 @@ static int do_reverify(struct bugs_ctx *c)
 				"configuration\n", c->o.endpoint);
 		return BUGS_USAGE;
 	}
-	if (tree_open_repo(&rv.repo, c->o.tree, &err) < 0) {
+	if (tree_open_repo(&repo, c->o.tree, &err) < 0) {
 		fprintf(stderr, "kreview: %s\n", err.buf);
 		ret = BUGS_USAGE;
 		goto out;
 	}
-	if (git_revparse_single(&obj, rv.repo,
-				c->o.rev ? c->o.rev : "HEAD") < 0 ||
-	    git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) < 0) {
-		fprintf(stderr, "kreview: no commit '%s' in the tree\n",
-			c->o.rev ? c->o.rev : "HEAD");
+	if (bugverify_resolve(&commit, repo, rev) < 0) {
+		fprintf(stderr, "kreview: no commit '%s' in the tree\n", rev);
 		goto out;
 	}
-	git_oid_cpy(&rv.commit, git_object_id(peeled));
-	git_oid_tostr(rv.hex, sizeof(rv.hex), &rv.commit);
-	if (open_dbs(&set, c) < 0)
+	if (open_dbs(&set, c) < 0 || reverify_pick(&list, &set, c) < 0)
 		goto out;
-	lists = xcalloc(set.nr ? set.nr : 1, sizeof(*lists));
-	if (reverify_pick(lists, &set, c) < 0)
-		goto out;
-	for (size_t i = 0; i < set.nr; i++)
-		for (size_t k = 0; k < lists[i].nr; k++)
-			reverify_bug(&rv, set.v[i], &lists[i].v[k]);
-	if (c->o.dry_run) {
-		fprintf(stderr, "kreview: dry run at %.12s: %zu unchanged, %zu "
-				"obsolete, %zu to ask the verifier (about %"
-				PRIu64 " tokens in), %zu errors; nothing was "
-				"changed or sent\n",
-			rv.hex, rv.unchanged, rv.obsolete, rv.asked,
-			rv.would_tokens, rv.errors);
-	} else {
-		fprintf(stderr, "kreview: at %.12s: %zu still present, %zu "
-				"obsolete, %zu stale, %zu fixed, %zu errors "
-				"(%zu unchanged, %zu asked the verifier, %zu "
-				"answered from the cache); %" PRIu64 " tokens "
-				"in, %" PRIu64 " out, $%.4f\n",
-			rv.hex, rv.still, rv.obsolete, rv.stale, rv.fixed,
-			rv.errors, rv.unchanged, rv.asked, rv.cached,
-			rv.usage.in_uncached + rv.usage.cache_write +
-				rv.usage.cache_read,
-			rv.usage.out, rv.cost);
-	}
+	bugpass_list_sort(&list);
+	po.repo = repo;
+	po.commit = &commit;
+	po.dry_run = c->o.dry_run;
+	po.max_asks = c->o.limit > 0 ? (size_t)c->o.limit : 0;
+	po.actor = actor();
+	po.verifier = verifier_setup;
+	po.say = reverify_say;
+	po.ctx = &rv;
+	bugpass_run(&counts, &list, &po);
+	strbuf_reset(&err);
+	bugpass_summary(&err, &counts, c->o.dry_run);
+	fprintf(stderr, "kreview: %s\n", err.buf);
 	ret = BUGS_OK;
-	if (rv.errors)
+	if (counts.errors)
 		ret = rv.tried && !rv.ready ? rv.setup_status :
-		      rv.broken		    ? BUGS_INFRA :
+		      counts.broken	    ? BUGS_INFRA :
 					      BUGS_FAIL;
 out:
-	for (size_t i = 0; lists && i < set.nr; i++)
-		bugdb_list_release(&lists[i]);
-	free(lists);
-	git_object_free(peeled);
-	git_object_free(obj);
+	bugpass_list_release(&list);
 	reverify_release(&rv);
+	git_repository_free(repo);
 	bugdb_set_release(&set);
 	strbuf_release(&err);
 	return ret;

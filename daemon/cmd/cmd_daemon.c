@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "kreview/bugdb.h"
 #include "kreview/bugmail.h"
+#include "kreview/bugpass.h"
 #include "kreview/cmd.h"
 #include "kreview/config.h"
 #include "kreview/daemon.h"
@@ -15,13 +16,17 @@
 #include "kreview/log.h"
 #include "kreview/nmtag.h"
 #include "kreview/outbox.h"
+#include "kreview/prompt.h"
 #include "kreview/queue.h"
 #include "kreview/reply.h"
+#include "kreview/review.h"
 #include "kreview/store.h"
 #include "kreview/strbuf.h"
+#include "kreview/tree.h"
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <git2.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -34,7 +39,10 @@ struct cfg_ref {
 	int refs;		/* touched by the loop thread only */
 };
 
-enum worker_kind { WORKER_REVIEW, WORKER_DELIVER };
+enum worker_kind { WORKER_REVIEW, WORKER_DELIVER, WORKER_REVERIFY };
+
+/* The usage_day list that bug re-verification is budgeted as. */
+#define REVERIFY_LIST "reverify"
 
 struct worker {
 	struct worker *next;
@@ -53,6 +61,11 @@ struct worker {
 	size_t mails;		/* replies queued in the outbox */
 	char *mail_error;	/* why none could be composed, or NULL */
 	struct outbox_report delivered;
+	/* the bug re-verification pass */
+	int64_t pass_id;
+	const char *cause;		/* "interval" or "poke" */
+	atomic_bool stop;		/* set by the loop on SIGTERM */
+	struct bugpass_counts counts;
 	char *error;
 };
 
@@ -68,6 +81,12 @@ struct daemon {
 	struct worker *workers;
 	size_t running;		/* review workers */
 	struct worker *deliverer;	/* the outbox delivery worker */
+	struct worker *reverifier;	/* the bug re-verification pass */
+	int64_t rv_last_ms;	/* start of the last pass; 0: none yet */
+	int64_t rv_wait_ms;	/* budget spent: no pass before this */
+	bool rv_check_pokes;	/* look for pokes since the last pass */
+	bool rv_poked;		/* a poke is pending: a pass is due */
+	bool rv_off_logged, rv_budget_logged;
 	uint64_t seq;
 	struct source_state *src;
 	size_t src_nr;
@@ -267,6 +286,19 @@ static void tag_reviewed(struct worker *w, const struct job_result *jr)
 	strbuf_release(&err);
 }
 
+/* Hand a finished worker to the loop, which joins it. */
+static void post_done(struct worker *w)
+{
+	ssize_t n;
+
+	/* a pipe write of a pointer is atomic */
+	do {
+		n = write(w->d->done_pipe[1], &w, sizeof(w));
+	} while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(w))
+		BUG("cannot post a finished worker: %s", strerror(errno));
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -276,7 +308,6 @@ static void *worker_main(void *arg)
 	struct txn_ctx tctx = { w, &jr };
 	struct strbuf err = STRBUF_INIT;
 	struct db *db = NULL;
-	ssize_t n;
 
 	job_result_init(&jr);
 	w->ret = db_open(&db, cfg->database, &err);
@@ -301,12 +332,7 @@ out:
 	strbuf_release(&err);
 	job_result_release(&jr);
 	db_close(db);
-	/* a pipe write of a pointer is atomic; the loop joins us */
-	do {
-		n = write(w->d->done_pipe[1], &w, sizeof(w));
-	} while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(w))
-		BUG("cannot post a finished worker: %s", strerror(errno));
+	post_done(w);
 	return NULL;
 }
 
@@ -327,7 +353,6 @@ static void *deliver_main(void *arg)
 	struct outbox_deliver_opts o = { 0 };
 	struct strbuf err = STRBUF_INIT, drafts = STRBUF_INIT;
 	struct db *db = NULL;
-	ssize_t n;
 
 	drafts_dir(&drafts, cfg);
 	o.mail = cfg->mail;
@@ -342,11 +367,7 @@ static void *deliver_main(void *arg)
 	db_close(db);
 	strbuf_release(&err);
 	strbuf_release(&drafts);
-	do {
-		n = write(w->d->done_pipe[1], &w, sizeof(w));
-	} while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(w))
-		BUG("cannot post a finished worker: %s", strerror(errno));
+	post_done(w);
 	return NULL;
 }
 
@@ -405,6 +426,346 @@ static void finish_delivery(struct daemon *d, struct worker *w)
 	cfg_ref_put(w->cref);
 	free(w->error);
 	free(w);
+}
+
+/* ---- bug re-verification -------------------------------------------- */
+
+/* What the pass thread has; nothing of it is shared with the loop. */
+struct rv_ctx {
+	const struct kreview_config *cfg;
+	struct db *db;
+	struct prompt_set *prompts;
+	struct llm_engine *engine;
+	char *secret;
+	struct bugverify_opts vo;
+	int64_t tok_budget;
+	double cost_budget;
+};
+
+/* The tree a pass reads: bugs.reverify_tree, else daemon.tree. */
+static const char *reverify_tree(const struct kreview_config *cfg)
+{
+	if (cfg->bugs && cfg->bugs->reverify_tree)
+		return cfg->bugs->reverify_tree;
+	return cfg->daemon->tree;
+}
+
+static int rv_verifier(const struct bugverify_opts **out, void *ctx)
+{
+	struct rv_ctx *rc = ctx;
+	const struct kreview_config *cfg = rc->cfg;
+	struct strbuf dir = STRBUF_INIT, err = STRBUF_INIT;
+	int r = -EINVAL;
+
+	prompt_find_dir(&dir, cfg->review.prompts);
+	if (prompt_set_load(&rc->prompts, dir.buf, &err) < 0) {
+		log_error("bug re-verification: cannot load the prompts in '%s': %s",
+			  dir.buf, err.buf);
+		goto out;
+	}
+	rc->vo.prompt = prompt_set_role(rc->prompts, PROMPT_BUGVERIFY);
+	if (!rc->vo.prompt) {
+		log_error("bug re-verification: the prompts in '%s' have no bugverify.md",
+			  dir.buf);
+		goto out;
+	}
+	if (job_engine(&rc->engine, cfg, &err) < 0) {
+		log_error("bug re-verification: %s", err.buf);
+		goto out;
+	}
+	rc->vo.endpoint = job_endpoint(cfg, cfg->bugs->reverify_endpoint);
+	if (!rc->vo.endpoint ||
+	    !llm_engine_endpoint(rc->engine, rc->vo.endpoint)) {
+		log_error("bug re-verification: no endpoint named '%s'",
+			  rc->vo.endpoint ? rc->vo.endpoint : "");
+		goto out;
+	}
+	if (review_fence_secret(&rc->secret, rc->db) < 0)
+		rc->secret = NULL;
+	rc->vo.engine = rc->engine;
+	rc->vo.cache = rc->db;
+	rc->vo.fence_secret = rc->secret;
+	*out = &rc->vo;
+	r = 0;
+out:
+	strbuf_release(&dir);
+	strbuf_release(&err);
+	return r;
+}
+
+/* Count what a question cost; stop asking once the day's budget is out. */
+static const char *rv_spent(void *ctx, const struct bugverify_result *res)
+{
+	struct rv_ctx *rc = ctx;
+	struct strbuf err = STRBUF_INIT;
+	uint64_t tokens = res->usage.in_uncached + res->usage.cache_write +
+			  res->usage.cache_read + res->usage.out;
+	int64_t now = daemon_now_ms();
+	uint64_t used = 0;
+	double cost = 0;
+	const char *why = NULL;
+
+	if (res->cached)
+		return NULL;
+	if (db_begin(rc->db, &err) < 0 ||
+	    queue_usage_add(rc->db, now, REVERIFY_LIST, rc->vo.endpoint,
+			    tokens, res->cost, &err) < 0 ||
+	    db_commit(rc->db, &err) < 0) {
+		db_rollback(rc->db);
+		log_warn("bug re-verification: cannot count the usage: %s, ignoring",
+			 err.buf);
+	}
+	if ((rc->tok_budget || rc->cost_budget > 0) &&
+	    queue_usage_today(&used, &cost, rc->db, REVERIFY_LIST, now,
+			      NULL) == 0 &&
+	    ((rc->tok_budget && used >= (uint64_t)rc->tok_budget) ||
+	     (rc->cost_budget > 0 && cost >= rc->cost_budget)))
+		why = "the daily token or cost budget is spent";
+	strbuf_release(&err);
+	return why;
+}
+
+static void rv_say(void *ctx, bool problem, const char *line)
+{
+	(void)ctx;
+	if (problem)
+		log_warn("bug re-verification: %s", line);
+	else
+		log_info("bug re-verification: %s", line);
+}
+
+static void *reverify_main(void *arg)
+{
+	struct worker *w = arg;
+	const struct kreview_config *cfg = w->cref->cfg;
+	const struct bugdb_config *bc = cfg->bugs;
+	struct rv_ctx rc = { .cfg = cfg };
+	struct bugdb_set set = BUGDB_SET_INIT;
+	struct bugpass_list list = BUGPASS_LIST_INIT;
+	struct bugpass_opts po = { 0 };
+	struct strbuf err = STRBUF_INIT, dir = STRBUF_INIT;
+	const char *rev = bc->reverify_rev ? bc->reverify_rev : "HEAD";
+	git_repository *repo = NULL;
+	git_oid commit;
+
+	rc.tok_budget = cfg->daemon->tokens_per_day;
+	rc.cost_budget = cfg->daemon->cost_per_day;
+	w->ret = db_open(&rc.db, cfg->database, &err);
+	if (w->ret < 0)
+		goto out;
+	w->ret = tree_open_repo(&repo, reverify_tree(cfg), &err);
+	if (w->ret < 0)
+		goto out;
+	w->ret = bugverify_resolve(&commit, repo, rev);
+	if (w->ret < 0) {
+		strbuf_addf(&err, "no commit '%s' in '%s'", rev,
+			    reverify_tree(cfg));
+		goto out;
+	}
+	bugdb_config_dir(&dir, bc, cfg->state_dir);
+	w->ret = bugdb_set_open(&set, dir.buf, &err);
+	if (w->ret < 0) {
+		strbuf_addf(&err, "cannot read '%s': %s", dir.buf,
+			    strerror(-w->ret));
+		goto out;
+	}
+	if (err.len) {
+		strbuf_rtrim(&err);
+		log_warn("bug re-verification: %s", err.buf);
+		strbuf_reset(&err);
+	}
+	w->ret = bugpass_list_all(&list, &set, &err);
+	if (w->ret < 0)
+		goto out;
+	bugpass_list_sort(&list);
+	po.repo = repo;
+	po.commit = &commit;
+	po.max_asks = (size_t)bc->reverify_budget;
+	po.verifier = rv_verifier;
+	po.spent = rv_spent;
+	po.say = rv_say;
+	po.ctx = &rc;
+	po.stop = &w->stop;
+	bugpass_run(&w->counts, &list, &po);
+out:
+	if (w->ret < 0)
+		w->error = strbuf_detach(&err, NULL);
+	bugpass_list_release(&list);
+	bugdb_set_release(&set);
+	git_repository_free(repo);
+	llm_engine_free(rc.engine);
+	prompt_set_free(rc.prompts);
+	free(rc.secret);
+	db_close(rc.db);
+	strbuf_release(&err);
+	strbuf_release(&dir);
+	post_done(w);
+	return NULL;
+}
+
+/* False (said once) when the configuration turns the passes off. */
+static bool reverify_on(struct daemon *d)
+{
+	const struct kreview_config *cfg = d->cref->cfg;
+
+	if (!cfg->bugs || !cfg->bugs->reverify_interval_ms) {
+		if (!d->rv_off_logged)
+			log_info("bug re-verification is off (bugs.reverify_interval is 0)");
+		d->rv_off_logged = true;
+		return false;
+	}
+	if (!reverify_tree(cfg)) {
+		if (!d->rv_off_logged)
+			log_notice("bug re-verification is off: no tree is configured (bugs.reverify_tree or daemon.tree)");
+		d->rv_off_logged = true;
+		return false;
+	}
+	return true;
+}
+
+/* Pokes applied since the last pass started make a pass due now. */
+static void check_pokes(struct daemon *d)
+{
+	const struct kreview_config *cfg = d->cref->cfg;
+	struct bugdb_set set = BUGDB_SET_INIT;
+	struct strbuf dir = STRBUF_INIT, err = STRBUF_INIT;
+	size_t total = 0;
+
+	d->rv_check_pokes = false;
+	bugdb_config_dir(&dir, cfg->bugs, cfg->state_dir);
+	if (bugdb_set_open(&set, dir.buf, &err) < 0) {
+		log_error("cannot read '%s' for pokes: %s", dir.buf, err.buf);
+		goto out;
+	}
+	for (size_t i = 0; i < set.nr; i++) {
+		size_t n = 0;
+
+		strbuf_reset(&err);
+		if (bugdb_pokes_since(&n, set.v[i], d->rv_last_ms, &err) < 0)
+			log_warn("cannot look for pokes: %s, ignoring", err.buf);
+		total += n;
+	}
+	if (total) {
+		log_info("%zu poked bugs wait for re-verification", total);
+		d->rv_poked = true;
+	}
+out:
+	bugdb_set_release(&set);
+	strbuf_release(&dir);
+	strbuf_release(&err);
+}
+
+/* When the next pass is due (daemon_now_ms() scale); INT64_MAX: never. */
+static int64_t reverify_due(const struct daemon *d)
+{
+	const struct bugdb_config *bc = d->cref->cfg->bugs;
+	int64_t due;
+
+	if (d->reverifier || !bc || !bc->reverify_interval_ms ||
+	    !reverify_tree(d->cref->cfg))
+		return INT64_MAX;
+	due = d->rv_poked ? 0 : d->rv_last_ms + bc->reverify_interval_ms;
+	return due > d->rv_wait_ms ? due : d->rv_wait_ms;
+}
+
+/* True (said once a day) when today's re-verification budget is out. */
+static bool reverify_over_budget(struct daemon *d, int64_t now)
+{
+	const struct daemon_config *dc = dcfg(d);
+	uint64_t tokens = 0;
+	double cost = 0;
+	char day[11];
+
+	if (!dc->tokens_per_day && dc->cost_per_day <= 0)
+		return false;
+	if (queue_usage_today(&tokens, &cost, d->db, REVERIFY_LIST, now,
+			      NULL) < 0)
+		return false;
+	if ((!dc->tokens_per_day || tokens < (uint64_t)dc->tokens_per_day) &&
+	    (dc->cost_per_day <= 0 || cost < dc->cost_per_day))
+		return false;
+	d->rv_wait_ms = queue_next_day_ms(now);
+	if (!d->rv_budget_logged) {
+		queue_day(day, now);
+		log_notice("bug re-verification spent its budget for %s (%" PRIu64 " tokens, $%.4f); the next pass waits for the next day",
+			   day, tokens, cost);
+		d->rv_budget_logged = true;
+	}
+	return true;
+}
+
+/* Start a pass when one is due. */
+static void start_reverify(struct daemon *d)
+{
+	struct strbuf err = STRBUF_INIT;
+	int64_t now = daemon_now_ms();
+	struct worker *w;
+	int r;
+
+	if (d->reverifier || d->stopping || !reverify_on(d))
+		return;
+	if (d->rv_check_pokes)
+		check_pokes(d);
+	if (reverify_due(d) > now || reverify_over_budget(d, now))
+		return;
+	w = xcalloc(1, sizeof(*w));
+	w->kind = WORKER_REVERIFY;
+	w->d = d;
+	w->cause = d->rv_poked ? "poke" : "interval";
+	atomic_init(&w->stop, false);
+	if (bugpass_record_start(&w->pass_id, d->db, now, w->cause, &err) < 0) {
+		log_error("cannot record a bug re-verification pass: %s", err.buf);
+		/* not again before the interval: the database is in trouble */
+		d->rv_last_ms = now;
+		d->rv_poked = false;
+		free(w);
+		goto out;
+	}
+	d->rv_last_ms = now;
+	d->rv_poked = false;
+	d->rv_budget_logged = false;
+	w->cref = d->cref;
+	w->cref->refs++;
+	r = pthread_create(&w->th, NULL, reverify_main, w);
+	if (r) {
+		log_error("cannot start the bug re-verification thread: %s",
+			  strerror(r));
+		cfg_ref_put(w->cref);
+		free(w);
+		goto out;
+	}
+	log_info("bug re-verification pass %" PRId64 " started (%s)",
+		 w->pass_id, w->cause);
+	d->reverifier = w;
+out:
+	strbuf_release(&err);
+}
+
+static void finish_reverify(struct daemon *d, struct worker *w)
+{
+	struct strbuf err = STRBUF_INIT, sum = STRBUF_INIT;
+
+	pthread_join(w->th, NULL);
+	d->reverifier = NULL;
+	if (w->ret < 0) {
+		log_error("bug re-verification failed: %s",
+			  w->error ? w->error : strerror(-w->ret));
+	} else {
+		bugpass_summary(&sum, &w->counts, false);
+		log_notice("bug re-verification (%s): %zu bugs %s", w->cause,
+			   w->counts.bugs, sum.buf);
+	}
+	if (bugpass_record_finish(d->db, w->pass_id, daemon_now_ms(),
+				  &w->counts, &err) < 0)
+		log_error("cannot record the end of bug re-verification pass %" PRId64 ": %s",
+			  w->pass_id, err.buf);
+	/* pokes applied while it ran */
+	d->rv_check_pokes = true;
+	cfg_ref_put(w->cref);
+	free(w->error);
+	free(w);
+	strbuf_release(&err);
+	strbuf_release(&sum);
 }
 
 static int start_worker(struct daemon *d, struct queue_job *job,
@@ -501,6 +862,8 @@ static void reap(struct daemon *d)
 	while (read(d->done_pipe[0], &w, sizeof(w)) == (ssize_t)sizeof(w)) {
 		if (w->kind == WORKER_DELIVER)
 			finish_delivery(d, w);
+		else if (w->kind == WORKER_REVERIFY)
+			finish_reverify(d, w);
 		else
 			finish_worker(d, w);
 	}
@@ -599,7 +962,11 @@ static bool poll_sources(struct daemon *d, bool all)
 
 static void report_command(void *ctx, const struct bugmail_result *r)
 {
-	(void)ctx;
+	struct daemon *d = ctx;
+
+	/* a poke among the commands makes a pass due (check_pokes()) */
+	if (!r->duplicate && r->commands > r->failed)
+		d->rv_check_pokes = true;
 	if (r->duplicate) {
 		log_info("command mail <%s> from %s was processed before, ignoring",
 			 r->msgid, r->sender);
@@ -777,6 +1144,7 @@ static void reload(struct daemon *d)
 	cfg_ref_put(d->cref);
 	d->cref = cfg_ref_new(cfg);
 	d->budget_logged = false;
+	d->rv_off_logged = false;
 	log_notice("configuration reloaded from '%s'",
 		   cfg->path ? cfg->path : "defaults");
 out:
@@ -806,8 +1174,11 @@ static bool read_signals(struct daemon *d)
 			d->drain_deadline_mono_ms =
 				time_mono_ms() + dcfg(d)->drain_timeout_ms;
 			daemon_notify("STOPPING=1");
-			log_notice("stopping: %zu running reviews may finish",
-				   d->running);
+			log_notice("stopping: %zu running reviews may finish%s",
+				   d->running,
+				   d->reverifier ? "; bug re-verification stops after the bug it is checking" : "");
+			if (d->reverifier)
+				atomic_store(&d->reverifier->stop, true);
 			break;
 		}
 	}
@@ -832,6 +1203,9 @@ static int64_t next_timeout(struct daemon *d)
 			t = d->next_lease_ms - daemon_now_ms();
 		if (!d->deliverer && !outbox_due(d, &due) && due != INT64_MAX &&
 		    due - daemon_now_ms() < t)
+			t = due - daemon_now_ms();
+		due = reverify_due(d);
+		if (due != INT64_MAX && due - daemon_now_ms() < t)
 			t = due - daemon_now_ms();
 	}
 	if (d->running && dc->lease_ms / 3 < t)
@@ -860,11 +1234,13 @@ static int run(struct daemon *d)
 			first = false;
 			start_jobs(d);
 			start_delivery(d);
+			start_reverify(d);
 			status_line(d);
 		}
-		if (d->once && !d->running && !d->deliverer)
+		if (d->once && !d->running && !d->deliverer && !d->reverifier)
 			return 0;
-		if (d->stopping && !d->running && !d->deliverer)
+		if (d->stopping && !d->running && !d->deliverer &&
+		    !d->reverifier)
 			return 0;
 		if (d->stopping && time_mono_ms() >= d->drain_deadline_mono_ms) {
 			log_notice("drain timeout reached");
@@ -998,6 +1374,19 @@ int cmd_daemon(int argc, char **argv)
 		strbuf_reset(&err);
 		strbuf_release(&drafts);
 	}
+	{
+		/* the last pass counts across restarts */
+		struct bugpass_record rec = { 0 };
+
+		if (bugpass_record_last(&rec, d.db, &err) < 0) {
+			log_error("cannot read the last bug re-verification pass: %s, ignoring",
+				  err.buf);
+			strbuf_reset(&err);
+		}
+		d.rv_last_ms = rec.started_ms;
+		d.rv_check_pokes = true;
+		bugpass_record_release(&rec);
+	}
 	if (setup_signals(&d.sig_fd) < 0 ||
 	    pipe2(d.done_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		log_error("cannot set up the event loop: %s", strerror(errno));
@@ -1012,7 +1401,7 @@ int cmd_daemon(int argc, char **argv)
 	daemon_notify("STOPPING=1");
 	log_notice("stopped: %zu reviews done, %zu failed", d.reviews_done,
 		   d.reviews_failed);
-	if (d.workers || d.deliverer) {
+	if (d.workers || d.deliverer || d.reverifier) {
 		/* threads still reviewing die with the process; their jobs
 		 * were given back above */
 		db_close(d.db);

@@ -1,4 +1,8 @@
-/* kreview status: the daemon's queue, usage today, errors and cursors. */
+/*
+ * kreview status: the daemon's queue, usage today, errors, cursors and
+ * its last bug re-verification pass.
+ */
+#include "kreview/bugpass.h"
 #include "kreview/cmd.h"
 #include "kreview/config.h"
 #include "kreview/daemon.h"
@@ -253,6 +257,70 @@ static int cursors(struct out *o, struct db *db, struct strbuf *err)
 	return r;
 }
 
+/* The daemon's last bug re-verification pass (bugpass.h). */
+static int reverify(struct out *o, struct db *db, int64_t now,
+		    struct strbuf *err)
+{
+	struct bugpass_record rec = { 0 };
+	int r = bugpass_record_last(&rec, db, err);
+
+	if (r < 0)
+		return r;
+	if (o->json) {
+		if (!r) {
+			json_key(o, "reverify");
+			strbuf_addstr(&o->sb, "null");
+			goto out;
+		}
+		open_(o, "reverify", '{');
+		json_int(o, "pass", rec.id);
+		json_str(o, "cause", rec.cause);
+		json_int(o, "started_ms", rec.started_ms);
+		json_key(o, "finished_ms");
+		if (rec.finished_ms)
+			strbuf_addf(&o->sb, "%" PRId64, rec.finished_ms);
+		else
+			strbuf_addstr(&o->sb, "null");
+		json_str(o, "commit", rec.commit);
+		json_int(o, "bugs", (int64_t)rec.bugs);
+		json_int(o, "asked", (int64_t)rec.asked);
+		json_int(o, "cached", (int64_t)rec.cached);
+		json_int(o, "still", (int64_t)rec.still);
+		json_int(o, "obsolete", (int64_t)rec.obsolete);
+		json_int(o, "stale", (int64_t)rec.stale);
+		json_int(o, "fixed", (int64_t)rec.fixed);
+		json_int(o, "deferred", (int64_t)rec.deferred);
+		json_int(o, "errors", (int64_t)rec.errors);
+		json_int(o, "tokens", (int64_t)rec.tokens);
+		json_key(o, "cost_usd");
+		strbuf_addf(&o->sb, "%.6f", rec.cost);
+		close_(o, '}');
+		goto out;
+	}
+	strbuf_addstr(&o->sb, "bug re-verification: ");
+	if (!r) {
+		strbuf_addstr(&o->sb, "no pass yet\n");
+		goto out;
+	}
+	strbuf_addf(&o->sb, "last pass %" PRId64 " (%s) started %" PRId64
+			    " min ago",
+		    rec.id, rec.cause, (now - rec.started_ms) / 60000);
+	if (!rec.finished_ms) {
+		strbuf_addstr(&o->sb, ", did not finish\n");
+		goto out;
+	}
+	strbuf_addf(&o->sb, ", at %.12s: %zu bugs, %zu asked the verifier, "
+			    "%zu from the cache, %zu still present, %zu "
+			    "obsolete, %zu stale, %zu fixed, %zu left for "
+			    "later, %zu errors; %" PRIu64 " tokens, $%.4f\n",
+		    rec.commit ? rec.commit : "?", rec.bugs, rec.asked,
+		    rec.cached, rec.still, rec.obsolete, rec.stale, rec.fixed,
+		    rec.deferred, rec.errors, rec.tokens, rec.cost);
+out:
+	bugpass_record_release(&rec);
+	return 0;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -299,7 +367,7 @@ int cmd_status(int argc, char **argv)
 	}
 	if (queue_states(&o, db, &err) < 0 || running(&o, db, now, &err) < 0 ||
 	    usage(&o, db, now, &err) < 0 || errors(&o, db, &err) < 0 ||
-	    cursors(&o, db, &err) < 0) {
+	    cursors(&o, db, &err) < 0 || reverify(&o, db, now, &err) < 0) {
 		fprintf(stderr, "kreview: cannot read the status: %s\n",
 			err.buf);
 		goto out;

@@ -42,7 +42,7 @@ static const struct {
 	[BUGCMD_UNBACKBURN] = { "unbackburn", NULL, false, false,
 				"back into digests" },
 	[BUGCMD_POKE] = { "poke", NULL, false, false,
-			  "re-verify it against the code now" },
+			  "re-verify it at the daemon's next pass" },
 	[BUGCMD_MOVE] = { "move", ": SECTION", true, true,
 			  "it belongs to that MAINTAINERS section" },
 	[BUGCMD_UNCC] = { "uncc", NULL, false, false,

@@ -174,9 +174,8 @@ out:
 	return r;
 }
 
-/* The commit 'rev' names (a hex id, a ref, "HEAD~2" ...), peeled. */
-static int resolve_commit(git_oid *out, struct git_repository *repo,
-			  const char *rev)
+int bugverify_resolve(git_oid *out, struct git_repository *repo,
+		      const char *rev)
 {
 	git_object *obj = NULL, *peeled = NULL;
 	int r = -ENOENT;
@@ -206,7 +205,7 @@ int bugverify_unchanged(struct git_repository *repo, const char *base,
 	git_oid oid;
 	int r;
 
-	if (resolve_commit(&oid, repo, base) < 0)
+	if (bugverify_resolve(&oid, repo, base) < 0)
 		return -ENOENT;
 	bugverify_code_init(&old);
 	r = bugverify_read_code(&old, repo, &oid, pl, err);
@@ -286,7 +285,7 @@ int bugverify_changed_in(char out[41], struct git_repository *repo,
 {
 	git_revwalk *walk = NULL;
 	git_oid oid, base_oid, found;
-	bool have_base = resolve_commit(&base_oid, repo, base) == 0;
+	bool have_base = bugverify_resolve(&base_oid, repo, base) == 0;
 	bool any = false;
 	int n = 0, r = 0;
 

@@ -323,8 +323,8 @@ fail:
 	return r;
 }
 
-static int make_engine(struct llm_engine **out,
-		       const struct kreview_config *cfg, struct strbuf *err)
+int job_engine(struct llm_engine **out, const struct kreview_config *cfg,
+	       struct strbuf *err)
 {
 	struct llm_engine *e = NULL;
 	int r = llm_engine_new(&e, NULL, err);
@@ -415,7 +415,7 @@ int job_review(struct job_result *out, struct db *db,
 		goto out;
 	}
 	if (!engine) {
-		r = make_engine(&own_engine, cfg, err);
+		r = job_engine(&own_engine, cfg, err);
 		if (r < 0) {
 			r = -EINVAL;
 			goto out;

@@ -298,6 +298,23 @@ const struct config_field bugdb_config_fields[] = {
 	 .def_int = 14LL * 86400 * 1000,
 	 .doc = "leave out bugs not verified present this recently "
 		"(possibly fixed); 0 turns the check off"},
+	{CONFIG_F_DURATION(struct bugdb_config, reverify_interval_ms,
+			   "reverify_interval"),
+	 .min = 0, .max = 365LL * 86400 * 1000, .def_int = 86400LL * 1000,
+	 .doc = "the daemon re-verifies open bugs this often (and at once "
+		"after a poke); 0 turns it off"},
+	{CONFIG_F_STRING(struct bugdb_config, reverify_tree, "reverify_tree"),
+	 .doc = "git tree the daemon re-verifies against (default "
+		"daemon.tree; neither: off)"},
+	{CONFIG_F_STRING(struct bugdb_config, reverify_rev, "reverify_rev"),
+	 .def_str = "HEAD", .doc = "revision of that tree to re-verify at"},
+	{CONFIG_F_STRING(struct bugdb_config, reverify_endpoint,
+			 "reverify_endpoint"),
+	 .doc = "endpoint the daemon's verifier asks (default "
+		"review.endpoint, else the first)"},
+	{CONFIG_F_INT(struct bugdb_config, reverify_budget, "reverify_budget"),
+	 .min = 0, .max = 100000, .def_int = 50,
+	 .doc = "verifier requests per daemon pass; 0: no limit"},
 	{NULL}};
 
 int bugdb_config_parse(void *field, const struct yamlnode *node,
@@ -316,6 +333,11 @@ int bugdb_config_parse(void *field, const struct yamlnode *node,
 	r = config_bind(c, bugdb_config_fields, node, err);
 	if (r == 0 && c->dir && c->dir[0] != '/') {
 		yamlnode_error(err, node, "bugs: dir must be absolute");
+		r = -EINVAL;
+	}
+	if (r == 0 && c->reverify_tree && c->reverify_tree[0] != '/') {
+		yamlnode_error(err, yamlnode_map_get(node, "reverify_tree"),
+			       "bugs: reverify_tree must be absolute");
 		r = -EINVAL;
 	}
 	return r;
@@ -3465,6 +3487,49 @@ int bugdb_poke(struct bugdb *db, const char *id, const char *actor,
 		return r;
 	}
 	return commit(db, err);
+}
+
+/*
+ * A poke waits for the verifier while the bug is stale, re-verifiable,
+ * and poked after the verifier last spoke about it ("verified" or
+ * "stale" by kreview).  Event ids order the events; times may tie.
+ */
+#define POKE_PENDING                                                       \
+	" b.stale = 1 AND b.status IN ('open', 'confirmed', 'fix-pending')" \
+	" AND EXISTS (SELECT 1 FROM bug_event p WHERE p.bug_id = b.id AND"   \
+	" p.kind = 'poke' AND p.at >= ?1 AND p.id > coalesce((SELECT"       \
+	" max(v.id) FROM bug_event v WHERE v.bug_id = b.id AND"              \
+	" v.actor = 'kreview' AND v.kind IN ('verified', 'stale')), 0))"
+
+int bugdb_poked(struct bugdb *db, const char *id, struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "SELECT 1 FROM bug b WHERE b.id = ?2 AND"
+				    POKE_PENDING);
+	char real[BUGDB_ID_MAX];
+	int r = find_id(real, db, id);
+
+	if (r <= 0)
+		return r;
+	sqlite3_bind_int64(st, 1, 0);
+	bind_text(st, 2, real);
+	r = step(db, st, err);
+	done(st);
+	return r;
+}
+
+int bugdb_pokes_since(size_t *out, struct bugdb *db, int64_t since_ms,
+		      struct strbuf *err)
+{
+	sqlite3_stmt *st = stmt(db, "SELECT count(*) FROM bug b WHERE"
+				    POKE_PENDING);
+	int r;
+
+	sqlite3_bind_int64(st, 1, since_ms);
+	r = step(db, st, err);
+	if (r == 1)
+		*out = (size_t)sqlite3_column_int64(st, 0);
+	done(st);
+	return r < 0 ? r : 0;
 }
 
 int bugdb_set_no_reminders(struct bugdb *db, const char *id, bool on,

@@ -14,7 +14,8 @@
  *   #kreview [<N>|ID] set prio: low|normal|high
  *   #kreview [<N>|ID] set no-reminders     | unset no-reminders
  *   #kreview [<N>|ID] backburner [reason]  | unbackburn
- *   #kreview [<N>|ID] poke                 re-verify now (not activity)
+ *   #kreview [<N>|ID] poke                 re-verify at the daemon's next
+ *                                          pass, due at once (not activity)
  *   #kreview [<N>|ID] move: SECTION        to that section's database
  *   #kreview [<N>|ID] uncc                 stop Cc'ing the sender
  *   #kreview [<N>|ID] add-subsystem: SECTION | del-subsystem: SECTION

@@ -122,6 +122,12 @@ struct bugdb_config {
 	int64_t digest_min_age_ms, digest_quiet_ms;
 	/* Digests leave out bugs not re-verified this recently; 0: off. */
 	int64_t digest_reverify_max_age_ms;
+	/* The daemon's re-verification passes (bugpass.h); 0: none. */
+	int64_t reverify_interval_ms;
+	char *reverify_tree;		/* NULL: daemon.tree */
+	char *reverify_rev;		/* default "HEAD" */
+	char *reverify_endpoint;	/* NULL: review.endpoint, the first */
+	int reverify_budget;		/* verifier requests a pass; 0: any */
 };
 
 /* The fields table, for kreview.yaml(5) checks. */
@@ -601,13 +607,25 @@ int bugdb_moved_to(char id_out[BUGDB_ID_MAX], struct bugdb *db,
 
 /*
  * "poke": ask for re-verification now.  Sets the stale flag (the bug
- * leaves digests until a verifier looks at it, and 'kreview bugs
- * reverify' clears it) with a "poke" event; unlike triage it is not
- * human activity (last_activity is left alone).  Only open, confirmed
- * and fix-pending bugs are re-verified: -EINVAL for the others.
+ * leaves digests until a verifier looks at it: the daemon's next
+ * re-verification pass or 'kreview bugs reverify', see bugpass.h) with
+ * a "poke" event; unlike triage it is not human activity (last_activity
+ * is left alone).  Only open, confirmed and fix-pending bugs are
+ * re-verified: -EINVAL for the others.
  */
 int bugdb_poke(struct bugdb *db, const char *id, const char *actor,
 	       const char *link, struct strbuf *err);
+/*
+ * A poke is pending while its bug is stale and open, confirmed or
+ * fix-pending and the verifier has not spoken about the bug since (no
+ * "verified" or "stale" event by kreview after the poke).
+ * bugdb_poked() is 1 if bug 'id' has a pending poke, 0 if not (or no
+ * such bug), negative on a database error.  bugdb_pokes_since() counts
+ * the bugs with a pending poke made at or after 'since_ms'.
+ */
+int bugdb_poked(struct bugdb *db, const char *id, struct strbuf *err);
+int bugdb_pokes_since(size_t *out, struct bugdb *db, int64_t since_ms,
+		      struct strbuf *err);
 
 /*
  * Per-bug digest opt-out ("set no-reminders"): bugdb_digest_pick()

@@ -88,6 +88,13 @@ int bugverify_read_code(struct bugverify_code *out,
 			const struct bugverify_place *pl, struct strbuf *err);
 
 /*
+ * The commit 'rev' names (a hex id, a ref, "HEAD~2" ...), peeled: 0,
+ * or -ENOENT when 'rev' is NULL, empty or names no commit of 'repo'.
+ */
+int bugverify_resolve(struct git_oid *out, struct git_repository *repo,
+		      const char *rev);
+
+/*
  * Is 'now' (the code of 'pl' at the commit under check) the same as the
  * code of 'pl' at 'base' (a commit id in hex, may be NULL)?  1 when it
  * is, 0 when it changed, -ENOENT when 'base' is NULL or not a commit of

@@ -11,8 +11,11 @@
  * review runs on a worker thread with its own database connection and
  * its own LLM engine (review_run() drives curl_multi_poll() through
  * llm_engine_run_once() until the review is done), because a review is
- * minutes of blocking work that must not hold the loop.  Workers share
- * nothing but the immutable configuration they started with.
+ * minutes of blocking work that must not hold the loop.  Outbox
+ * delivery and the periodic bug re-verification pass (bugpass.h) run on
+ * one thread each in the same way; the pass stops between two bugs when
+ * the loop sets its stop flag (SIGTERM).  Workers share nothing but the
+ * immutable configuration they started with.
  *
  * Invariants: the lock is held for the whole life of a daemon, so at
  * start-up every running job is an orphan of a dead daemon and goes

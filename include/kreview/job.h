@@ -89,6 +89,13 @@ void job_priors_release(struct job_priors *p);
 int job_priors_load(struct job_priors *out, struct db *db, int64_t series_id,
 		    struct strbuf *err);
 
+/*
+ * The engine a review makes when given none: every configured endpoint,
+ * no local-server detection.  0, or a negative errno with 'err'.
+ */
+int job_engine(struct llm_engine **out, const struct kreview_config *cfg,
+	       struct strbuf *err);
+
 /* The endpoint a review would use: 'explicit', review.endpoint, first. */
 const char *job_endpoint(const struct kreview_config *cfg,
 			 const char *explicit_name);

@@ -1159,6 +1159,12 @@ static void test_config(void **state)
 	assert_int_equal(p.severity_floor, SEV_HIGH);
 	assert_false(p.require_verification);
 	assert_int_equal(cfg->bugs->digest_reverify_max_age_ms, 14 * DAY);
+	/* the daemon's re-verification: daily, at HEAD of daemon.tree */
+	assert_int_equal(cfg->bugs->reverify_interval_ms, DAY);
+	assert_null(cfg->bugs->reverify_tree);
+	assert_string_equal(cfg->bugs->reverify_rev, "HEAD");
+	assert_null(cfg->bugs->reverify_endpoint);
+	assert_int_equal(cfg->bugs->reverify_budget, 50);
 	bugdb_config_policy(&p, cfg->bugs, "IO_URING");
 	assert_true(p.require_verification);
 	assert_int_equal(p.min_support, 2);
@@ -1174,6 +1180,12 @@ static void test_config(void **state)
 	assert_true(config_load_buffer(&cfg, "b.yaml", "bugs: [1]\n", 10,
 				       &err) < 0);
 	assert_non_null(strstr(err.buf, "expected a mapping"));
+	strbuf_reset(&err);
+	assert_true(config_load_buffer(&cfg, "b.yaml", "bugs:\n"
+				       "  reverify_tree: linux\n", 29,
+				       &err) < 0);
+	assert_non_null(strstr(err.buf, "b.yaml:2:"));
+	assert_non_null(strstr(err.buf, "reverify_tree must be absolute"));
 	/* every key documented */
 	assert_int_equal(strbuf_read_file(&man, KREVIEW_SRCDIR
 					  "/doc/kreview.yaml.5", 0), 0);
