@@ -752,8 +752,9 @@ static void finish_reverify(struct daemon *d, struct worker *w)
 			  w->error ? w->error : strerror(-w->ret));
 	} else {
 		bugpass_summary(&sum, &w->counts, false);
-		log_notice("bug re-verification (%s): %zu bugs %s", w->cause,
-			   w->counts.bugs, sum.buf);
+		log_notice("bug re-verification (%s): %zu bug%s %s", w->cause,
+			   w->counts.bugs, w->counts.bugs == 1 ? "" : "s",
+			   sum.buf);
 	}
 	if (bugpass_record_finish(d->db, w->pass_id, daemon_now_ms(),
 				  &w->counts, &err) < 0)

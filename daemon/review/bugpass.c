@@ -433,8 +433,8 @@ void bugpass_run(struct bugpass_counts *out, const struct bugpass_list *l,
 		if (o->stop && atomic_load(o->stop)) {
 			out->stopped = true;
 			out->deferred += l->nr - i;
-			say(&p, true, "stopped: %zu bugs left for the next pass",
-			    l->nr - i);
+			say(&p, true, "stopped: %zu bug%s left for the next pass",
+			    l->nr - i, l->nr - i == 1 ? "" : "s");
 			break;
 		}
 		bugdb_bug_init(&b);
