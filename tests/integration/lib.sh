@@ -16,6 +16,13 @@ fail() {
 	exit 1
 }
 
+# "cmd | grepq PATTERN": like grep -q, but reads all its input.  grep -q
+# exits at the first match; a writer with more to say then dies of
+# SIGPIPE, and under pipefail the test fails when the machine is busy.
+grepq() {
+	grep "$@" >/dev/null
+}
+
 # The real archive slice, decompressed once per test.
 slice_mbox() {
 	if [ ! -f "$TRASH/slice.mbox" ]; then

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Command-line basics: --help, help CMD, --version, usage errors exit 2.
 . "$(dirname "$0")/lib.sh"
-"$KREVIEW" --version | grep -q '^kreview [0-9]' || fail "--version"
+"$KREVIEW" --version | grepq '^kreview [0-9]' || fail "--version"
 "$KREVIEW" --help > "$TRASH/help"
 for c in ingest series maintainers; do
 	grep -q "^   $c " "$TRASH/help" || fail "--help does not list $c"
-	"$KREVIEW" help "$c" | grep -q "^usage: kreview $c" || fail "help $c"
-	"$KREVIEW" "$c" --help | grep -q "^usage: kreview $c" || fail "$c --help"
+	"$KREVIEW" help "$c" | grepq "^usage: kreview $c" || fail "help $c"
+	"$KREVIEW" "$c" --help | grepq "^usage: kreview $c" || fail "$c --help"
 done
 set +e
 "$KREVIEW" frobnicate 2> "$TRASH/err"; [ $? = 2 ] || fail "unknown command must exit 2"

@@ -38,7 +38,7 @@ q() { sqlite3 "$TRASH/k.db" "$1" 2>/dev/null || python3 -c 'import sqlite3,sys; 
 [ "$(q "select subject from message where msgid = 'ok-1@x'")" = "[PATCH] ok one" ] || fail "the first copy was not kept"
 [ "$(q "select count(*) from message where msgid = 'huge@x'")" = 0 ] || fail "the huge message was stored"
 # valid UTF-8 stored for raw 8-bit headers
-q "select sender from message where msgid = 'eightbit@x'" | grep -q 'Jörg' || fail "8-bit From not decoded"
+q "select sender from message where msgid = 'eightbit@x'" | grepq 'Jörg' || fail "8-bit From not decoded"
 
 # a source that cannot be read fails the run, and stored data stays
 if "$KREVIEW" ingest --db "$TRASH/k.db" --mbox "$TRASH/missing.mbox" 2> "$TRASH/err2"; then

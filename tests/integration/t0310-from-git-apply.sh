@@ -65,7 +65,7 @@ id2=$("$KREVIEW" series from-git --db "$db" --tree "$r" base..) ||
 	fail "second run stored messages"
 [ "$(q 'SELECT count(*) FROM series')" = 1 ] ||
 	fail "more than one series"
-"$KREVIEW" series show --db "$db" 1 | grep -q 'base:     '"$(git rev-parse base)" ||
+"$KREVIEW" series show --db "$db" 1 | grepq 'base:     '"$(git rev-parse base)" ||
 	fail "series has no base-commit"
 echo "ok 1 - from-git stores one series of 3 patches, idempotent"
 
@@ -80,14 +80,14 @@ echo "$out"
 want="base $(git rev-parse base) tip $(git rev-parse master^{tree})"
 [ "$(echo "$out" | tail -n 1)" = "$want" ] ||
 	fail "last line is not '$want'"
-echo "$out" | grep -q '^attempt 1: base-commit .*: applied: all 3 patches$' ||
+echo "$out" | grepq '^attempt 1: base-commit .*: applied: all 3 patches$' ||
 	fail "no attempt line for base-commit"
 echo "ok 2 - apply: base-commit wins, tip tree equals the branch's"
 
 # --base first: a wrong one is recorded as failed, then base-commit wins
 out=$("$KREVIEW" apply --tree "$r" --series 1 --db "$db" --base elsewhere) ||
 	{ echo "$out"; fail "apply --base failed"; }
-echo "$out" | grep -q '^attempt 1: --base elsewhere .*failed after 0 of 3 patches: patch 1: io_uring/net.c' ||
+echo "$out" | grepq '^attempt 1: --base elsewhere .*failed after 0 of 3 patches: patch 1: io_uring/net.c' ||
 	{ echo "$out"; fail "no failed --base attempt"; }
 [ "$(echo "$out" | tail -n 1)" = "$want" ] || fail "wrong result with --base"
 echo "ok 3 - apply --base: every attempt shown"
@@ -99,7 +99,7 @@ out=$("$KREVIEW" apply --tree "$r" --mbox "$TRASH/s.mbox") ||
 	fail "apply --mbox failed"
 [ "$(echo "$out" | tail -n 1)" = "$want" ] || fail "wrong result with --mbox"
 [ "$(git for-each-ref | wc -l)" = "$before" ] || fail "refs written without --keep"
-git status --porcelain | grep -q . && fail "the worktree changed"
+git status --porcelain | grepq . && fail "the worktree changed"
 "$KREVIEW" apply --tree "$r" --mbox "$TRASH/s.mbox" --keep >/dev/null ||
 	fail "apply --keep failed"
 [ "$(git for-each-ref refs/kreview | wc -l)" = 4 ] || fail "--keep wrote no 4 refs"

@@ -39,7 +39,7 @@ git branch -q -D io-next work
 out=$("$KREVIEW" apply --tree "$r" --mbox "$TRASH/io.mbox") ||
 	{ echo "$out"; fail "apply failed"; }
 echo "$out"
-echo "$out" | grep -q '^attempt 1: maintainers-tree jens/io_uring-next .*\[T: git git://git.kernel.dk/linux-block io_uring-next (IO_URING)\]: applied' ||
+echo "$out" | grepq '^attempt 1: maintainers-tree jens/io_uring-next .*\[T: git git://git.kernel.dk/linux-block io_uring-next (IO_URING)\]: applied' ||
 	fail "T: branch not found first"
 tip=$(echo "$out" | tail -n 1 | sed -n 's/^base .* tip //p')
 git checkout -q -b check jens/io_uring-next
@@ -62,9 +62,9 @@ git commit -qam "master: 7"
 out=$("$KREVIEW" apply --tree "$r" --mbox "$TRASH/net.mbox" --no-3way) ||
 	{ echo "$out"; fail "apply (tag) failed"; }
 echo "$out"
-echo "$out" | grep -q '^attempt 1: maintainers-tree net-next/main .*\[subject tag \[net-next\] = remote name\]: applied' ||
+echo "$out" | grepq '^attempt 1: maintainers-tree net-next/main .*\[subject tag \[net-next\] = remote name\]: applied' ||
 	fail "tag candidate not first"
-echo "$out" | grep -q "^attempt 2: maintainers-tree net-next/main" &&
+echo "$out" | grepq "^attempt 2: maintainers-tree net-next/main" &&
 	fail "a candidate was listed twice"
 echo "ok 2 - subject tree tag"
 
@@ -74,9 +74,9 @@ git remote remove net-next
 out=$("$KREVIEW" apply --tree "$r" --mbox "$TRASH/net.mbox" --branch nosuch \
 	--branch base --maintainers "$TRASH/M") || { echo "$out"; fail "apply (configured)"; }
 echo "$out"
-echo "$out" | grep -q '^attempt 1: default nosuch \[configured branch\]: not in the repository$' ||
+echo "$out" | grepq '^attempt 1: default nosuch \[configured branch\]: not in the repository$' ||
 	fail "missing configured branch not reported"
-echo "$out" | grep -q '^attempt 2: default base (.*) \[configured branch\]: applied' ||
+echo "$out" | grepq '^attempt 2: default base (.*) \[configured branch\]: applied' ||
 	fail "configured branch not tried before the defaults"
 echo "ok 3 - configured branches before the defaults"
 
@@ -84,9 +84,9 @@ echo "ok 3 - configured branches before the defaults"
 out=$("$KREVIEW" apply --tree "$r" --mbox "$TRASH/net.mbox" --no-3way) &&
 	fail "apply succeeded on master"
 echo "$out"
-echo "$out" | grep -q '^attempt 2: default master .*: failed after 0 of 1 patches: patch 1: net/core.c: hunk #1 (@@ -4,7 +4,7 @@) at line 4: context not found' ||
+echo "$out" | grepq '^attempt 2: default master .*: failed after 0 of 1 patches: patch 1: net/core.c: hunk #1 (@@ -4,7 +4,7 @@) at line 4: context not found' ||
 	fail "no failed attempt line"
-echo "$out" | grep -q '^closest: ' || fail "no closest failure"
-echo "$out" | grep -q '^failing patch: \[PATCH net-next\] net: change 7$' ||
+echo "$out" | grepq '^closest: ' || fail "no closest failure"
+echo "$out" | grepq '^failing patch: \[PATCH net-next\] net: change 7$' ||
 	fail "no failing patch subject"
 echo "ok 4 - no base: failure report, exit 1"

@@ -51,17 +51,17 @@ git commit -qam "io_uring/rw: honour the flags"
 out=$("$KREVIEW" context --tree "$r" --series 1 --db "$db") ||
 	{ echo "$out"; fail "context failed"; }
 echo "$out"
-echo "$out" | grep -q '^=== patch 1/1: \[PATCH\] io_uring/rw: honour the flags ([0-9]* bytes of context) ===$' ||
+echo "$out" | grepq '^=== patch 1/1: \[PATCH\] io_uring/rw: honour the flags ([0-9]* bytes of context) ===$' ||
 	fail "no patch header with bytes"
-echo "$out" | grep -q '^== io_uring/rw.c:9-18 function io_read (post-image, [0-9]* bytes) ==$' ||
+echo "$out" | grepq '^== io_uring/rw.c:9-18 function io_read (post-image, [0-9]* bytes) ==$' ||
 	fail "no enclosing function"
-echo "$out" | grep -q '^== io_uring/rw.c:9-17 function io_read (pre-image, [0-9]* bytes) ==$' ||
+echo "$out" | grepq '^== io_uring/rw.c:9-17 function io_read (pre-image, [0-9]* bytes) ==$' ||
 	fail "no pre-image function"
-echo "$out" | grep -q '^== include/linux/io_uring_types.h:6-9 function req_has_flag (post-image, [0-9]* bytes) ==$' ||
+echo "$out" | grepq '^== include/linux/io_uring_types.h:6-9 function req_has_flag (post-image, [0-9]* bytes) ==$' ||
 	fail "no referenced function definition"
-echo "$out" | grep -q '^== include/linux/io_uring_types.h:1-4 struct io_kiocb' ||
+echo "$out" | grepq '^== include/linux/io_uring_types.h:1-4 struct io_kiocb' ||
 	fail "no struct definition"
-echo "$out" | grep -q '^=== 1 of 1 patches, [0-9]* bytes of context (budget 49152 per patch) ===$' ||
+echo "$out" | grepq '^=== 1 of 1 patches, [0-9]* bytes of context (budget 49152 per patch) ===$' ||
 	fail "no total"
 echo "ok 1 - context: functions, definitions, byte counts"
 
@@ -84,7 +84,7 @@ echo "ok 2 - context --json"
 out=$("$KREVIEW" context --tree "$r" --series 1 --db "$db" --budget 200) ||
 	fail "context --budget failed"
 echo "$out" | tail -n 2
-echo "$out" | grep -q '^== [0-9]* items, [0-9]* bytes; dropped [1-9][0-9]* items, [0-9]* bytes ==$' ||
+echo "$out" | grepq '^== [0-9]* items, [0-9]* bytes; dropped [1-9][0-9]* items, [0-9]* bytes ==$' ||
 	fail "nothing dropped with a budget of 200"
 echo "ok 3 - context --budget"
 

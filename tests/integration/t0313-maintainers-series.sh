@@ -59,7 +59,7 @@ echo "ok 1 - maintainers --series --json"
 out=$(cd "$r" && "$KREVIEW" maintainers --series 1 --db "$db" --depth) ||
 	fail "maintainers --series --depth failed"
 echo "$out"
-echo "$out" | grep -q "^K	KEYWORD IN MESSAGE$" || fail "no keyword depth"
+echo "$out" | grepq "^K	KEYWORD IN MESSAGE$" || fail "no keyword depth"
 st=0
 "$KREVIEW" maintainers --series 1 --db "$db" --file MAINTAINERS new/x 2>/dev/null || st=$?
 [ $st = 2 ] || fail "--series with PATH is not a usage error"

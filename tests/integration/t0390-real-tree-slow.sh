@@ -114,6 +114,6 @@ db="$TRASH/k.db"
 out=$("$KREVIEW" maintainers --file "$r/MAINTAINERS" --series 1 --db "$db") ||
 	fail "maintainers --series failed"
 echo "$out"
-[ "$(echo "$out" | head -n 1)" = "IO_URING" ] || fail "series not IO_URING first"
+[ "${out%%$'\n'*}" = "IO_URING" ] || fail "series not IO_URING first"
 echo "ok 4 - maintainers --series on a real patch"
 echo "# $(( $(date +%s) - start )) s in all"

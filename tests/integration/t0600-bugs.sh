@@ -67,10 +67,10 @@ PY
 K list > "$TRASH/list.txt"
 grep -q "$bug" "$TRASH/list.txt" || fail "text list"
 grep -qx "== NETWORKING \[GENERAL\] (1)" "$TRASH/list.txt" || fail "list header: $(cat "$TRASH/list.txt")"
-K list --limit 1 --sort seen | grep -q "$bug" || fail "list --limit"
+K list --limit 1 --sort seen | grepq "$bug" || fail "list --limit"
 K list --status fixed --json | python3 -c 'import json,sys; assert json.load(sys.stdin)["bugs"] == []'
-K list --severity low | grep -q "$bug" && fail "severity filter"
-K list --sort age --subsystem networking-general | grep -q "$bug" || fail "list by slug"
+K list --severity low | grepq "$bug" && fail "severity filter"
+K list --sort age --subsystem networking-general | grepq "$bug" || fail "list by slug"
 K list --sort nonsense 2> "$TRASH/e" && fail "bad sort accepted"
 K show "$bug" > "$TRASH/show"
 grep -q "sightings (1)" "$TRASH/show" || fail "show: $(cat "$TRASH/show")"
@@ -97,7 +97,7 @@ rows = db.execute("select review_id, reported, dropped from review_finding"
                   " where title like 'sk_prot%' order by review_id").fetchall()
 assert rows[0][1] == 1 and rows[-1][1] == 0 and rows[-1][2] == "suppressed", rows
 PY
-K show "$bug" | grep -q "sightings (2)" || fail "suppressed sighting not recorded"
+K show "$bug" | grepq "sightings (2)" || fail "suppressed sighting not recorded"
 
 # 4. a digest, and mail commands replying to it
 K set "$bug" status=open
@@ -142,7 +142,7 @@ sed -e 's/maint@example.org/someone@example.com/' -e 's/reply1@/reply2@/' \
 	-e 's/confirm/invalid/' "$TRASH/reply1" > "$TRASH/reply2"
 K mail "$TRASH/reply2" > "$TRASH/r2"
 grep -q "refused: someone@example.com is not a maintainer" "$TRASH/r2" || fail "unauthorised: $(cat "$TRASH/r2")"
-K show "$bug" | grep -q "^status:     confirmed" || fail "refused command applied"
+K show "$bug" | grepq "^status:     confirmed" || fail "refused command applied"
 
 # 5. fix detection: a commit on the tracked branch closes the bug
 cd "$repo"
@@ -155,7 +155,7 @@ Signed-off-by: A Dev <a@example.org>"
 cd - > /dev/null
 K scan-fixes --tree "$repo" > "$TRASH/fix" 2> "$TRASH/e"
 grep -q "$bug fixed by" "$TRASH/fix" || fail "fix detection: $(cat "$TRASH/fix" "$TRASH/e")"
-K show "$bug" | grep -q "^status:     fixed" || fail "not fixed"
+K show "$bug" | grepq "^status:     fixed" || fail "not fixed"
 
 # 6. exports
 K export --format json --subsystem "NETWORKING [GENERAL]" | python3 -c '

@@ -291,19 +291,19 @@ PY
 [ -f "$bugs/io-uring.db" ] || fail "no IO_URING database"
 K show "$new" > "$TRASH/shownew"
 grep -q "^status:     confirmed" "$TRASH/shownew" || { cat "$TRASH/shownew"; fail "moved bug"; }
-K show "$bug" | grep -q "^status:     dup" || fail "no stub left"
+K show "$bug" | grepq "^status:     dup" || fail "no stub left"
 
 # the CLI equivalents: move back, no-reminders
 K move "$new" "NETWORKING [GENERAL]" > "$TRASH/mv" || fail "bugs move"
 grep -q "$new moved to NETWORKING \[GENERAL\] as $bug" "$TRASH/mv" || fail "move back: $(cat "$TRASH/mv")"
-K show "$bug" | grep -q "^status:     confirmed" || fail "stub not revived"
+K show "$bug" | grepq "^status:     confirmed" || fail "stub not revived"
 K move "$bug" NOWHERE 2> "$TRASH/e" && fail "move to an unknown section"
 grep -q "no bug database for section 'NOWHERE'" "$TRASH/e" || fail "move error: $(cat "$TRASH/e")"
 K set "$bug" no-reminders
-K show "$bug" | grep -q "^label: *no-reminders=on" || fail "no-reminders label"
+K show "$bug" | grepq "^label: *no-reminders=on" || fail "no-reminders label"
 K digest --subsystem "NETWORKING [GENERAL]" --dry-run > /dev/null 2> "$TRASH/e"
 grep -q "nothing to send" "$TRASH/e" || fail "no-reminders bug in a digest"
 K unset "$bug" no-reminders
 K unset "$bug" prio=low 2> /dev/null && fail "unset prio accepted"
-K show "$bug" | grep -q "^label: *no-reminders" && fail "no-reminders label left"
+K show "$bug" | grepq "^label: *no-reminders" && fail "no-reminders label left"
 echo ok

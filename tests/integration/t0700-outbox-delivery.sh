@@ -40,7 +40,7 @@ write_config send
 DB="$TRASH/state/kreview.db"
 
 ID=$("$COMPOSE" "$DB" "$KREVIEW_CONFIG" "$EML")
-"$KREVIEW" outbox list | grep -q "^$ID	pending	send	io-uring	" ||
+"$KREVIEW" outbox list | grepq "^$ID	pending	send	io-uring	" ||
 	fail "not pending: $("$KREVIEW" outbox list)"
 # answering the same patch twice is refused
 if "$COMPOSE" "$DB" "$KREVIEW_CONFIG" "$EML" 2>/dev/null; then
@@ -74,7 +74,7 @@ grep -q "^Subject: Re: \[PATCH v3 2/2\] io_uring/net: recycle buffer on -EAGAIN"
 grep -q "^In-Reply-To: <20240603020211.2-jane@example.com>" "$TRASH/data" || fail "irt"
 grep -q "^Date: " "$TRASH/data" || fail "no Date"
 grep -q "^> +#define REQ_F_BL_EMPTY" "$TRASH/data" || fail "no quoted hunk"
-"$KREVIEW" outbox list --state sent | grep -q "^$ID	sent" || fail "not sent"
+"$KREVIEW" outbox list --state sent | grepq "^$ID	sent" || fail "not sent"
 "$KREVIEW" outbox drop "$ID" 2>/dev/null && fail "dropped a sent mail"
 
 # crash between hand-over and commit: at-least-once, same bytes
@@ -85,9 +85,9 @@ KREVIEW_TEST_OUTBOX_CRASH=1 "$KREVIEW" outbox send
 rc=$?
 set -e
 [ $rc = 137 ] || fail "simulated crash: exit $rc"
-"$KREVIEW" outbox list | grep -q "^$ID2	sending" || fail "not left sending"
+"$KREVIEW" outbox list | grepq "^$ID2	sending" || fail "not left sending"
 "$KREVIEW" outbox send --recover > "$TRASH/out" || fail "recover"
-"$KREVIEW" outbox list | grep -q "^$ID2	sent" || fail "not sent after recovery"
+"$KREVIEW" outbox list | grepq "^$ID2	sent" || fail "not sent after recovery"
 [ -f "$SMTP/3.txt" ] || fail "not handed over again"
 [ -f "$SMTP/4.txt" ] && fail "handed over three times"
 cmp "$SMTP/2.txt" "$SMTP/3.txt" || fail "the resent mail differs"
@@ -97,8 +97,8 @@ write_config outbox
 sed 's/\.2-jane@example\.com>$/.2c-jane@example.com>/' "$EML" > "$TRASH/eml3"
 ID3=$("$COMPOSE" "$DB" "$KREVIEW_CONFIG" "$TRASH/eml3")
 "$KREVIEW" outbox send > /dev/null
-"$KREVIEW" outbox list | grep -q "^$ID3	held" || fail "held mail was sent"
-"$KREVIEW" outbox send "$ID3" | grep -q "^$ID3 sent <kreview\." || fail "release"
+"$KREVIEW" outbox list | grepq "^$ID3	held" || fail "held mail was sent"
+"$KREVIEW" outbox send "$ID3" | grepq "^$ID3 sent <kreview\." || fail "release"
 [ -f "$SMTP/4.txt" ] || fail "released mail not received"
 
 # 4xx: retrying; 5xx: dead (the server is restarted failing)
@@ -112,8 +112,8 @@ write_config send
 sed 's/\.2-jane@example\.com>$/.2d-jane@example.com>/' "$EML" > "$TRASH/eml4"
 ID4=$("$COMPOSE" "$DB" "$KREVIEW_CONFIG" "$TRASH/eml4")
 "$KREVIEW" outbox send > "$TRASH/out" && fail "a 451 counted as success"
-"$KREVIEW" outbox list | grep -q "^$ID4	failed-retrying" || fail "not retrying"
-"$KREVIEW" outbox show "$ID4" | grep -q "last error: .*451" || fail "error text"
+"$KREVIEW" outbox list | grepq "^$ID4	failed-retrying" || fail "not retrying"
+"$KREVIEW" outbox show "$ID4" | grepq "last error: .*451" || fail "error text"
 kill $SRV; wait $SRV 2>/dev/null || true
 rm -f "$SMTP/port"
 FAIL=554 python3 "$KREVIEW_TESTS/data/reply/smtpd.py" "$SMTP" &
@@ -122,8 +122,8 @@ for _ in $(seq 100); do [ -f "$SMTP/port" ] && break; sleep 0.1; done
 PORT=$(cat "$SMTP/port")
 write_config send
 "$KREVIEW" outbox send "$ID4" 2> "$TRASH/err" && fail "a 554 counted as success"
-"$KREVIEW" outbox list | grep -q "^$ID4	dead" || fail "not dead: $(cat "$TRASH/err")"
-"$KREVIEW" outbox drop "$ID4" | grep -q dropped || fail "drop"
+"$KREVIEW" outbox list | grepq "^$ID4	dead" || fail "not dead: $(cat "$TRASH/err")"
+"$KREVIEW" outbox drop "$ID4" | grepq dropped || fail "drop"
 
 # dry-run: drafts maildir only, never the network
 write_config dry-run

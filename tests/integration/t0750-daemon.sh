@@ -85,7 +85,7 @@ PY
 
 # ---- --once ---------------------------------------------------------------
 config "$TRASH/once" > "$TRASH/once.yaml"
-"$KREVIEW" daemon --config "$TRASH/once.yaml" --check-config | grep -q "configuration OK: 1 sources" ||
+"$KREVIEW" daemon --config "$TRASH/once.yaml" --check-config | grepq "configuration OK: 1 sources" ||
 	fail "--check-config"
 "$KREVIEW" daemon --config "$TRASH/once.yaml" --once 2> "$TRASH/once.err" ||
 	{ cat "$TRASH/once.err"; fail "daemon --once"; }

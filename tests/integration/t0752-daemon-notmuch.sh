@@ -89,7 +89,7 @@ patches=$(sqlite3 "$TRASH/state/kreview.db" "select count(distinct p.msgid) from
 [ "$reviewed" -gt 0 ] && [ "$reviewed" = "$patches" ] ||
 	fail "$reviewed messages tagged kreview-reviewed, $patches patches reviewed"
 [ "$(nm count tag:kreview-high)" = 1 ] || fail "kreview-high"
-nm search --output=messages tag:kreview-high | grep -q "80eceef8-b2d7-47e8-9ef9-7264249dedbb@kernel.dk" ||
+nm search --output=messages tag:kreview-high | grepq "80eceef8-b2d7-47e8-9ef9-7264249dedbb@kernel.dk" ||
 	fail "the wrong message is tagged kreview-high"
 
 # The reply, indexed with the source, threads under its patch.
