@@ -1,4 +1,5 @@
-# Turn db/NNNN-*.sql into a C table: db_migrations[] = { {version, name, sql} }.
+# Turn SRC_DIR/NNNN-*.sql into a C table in OUT:
+# NAME[] = { {version, name, sql} }, and NAME_nr.
 file(GLOB files ${SRC_DIR}/*.sql)
 list(SORT files)
 set(body "")
@@ -12,12 +13,12 @@ foreach(f ${files})
 	string(REGEX REPLACE "^0*([0-9]+)-.*" "\\1" ver ${name})
 	file(READ ${f} hex HEX)
 	string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
-	string(APPEND body "static const char m_${count}[] = {${hex} 0};\n")
-	string(APPEND entries "\t{ ${ver}, \"${name}\", m_${count} },\n")
+	string(APPEND body "static const char ${NAME}_${count}[] = {${hex} 0};\n")
+	string(APPEND entries "\t{ ${ver}, \"${name}\", ${NAME}_${count} },\n")
 	math(EXPR count "${count} + 1")
 endforeach()
 if(count EQUAL 0)
 	set(entries "\t{ 0, NULL, NULL },\n")
 endif()
-file(WRITE ${OUT}.tmp "/* generated from the db migrations by EmbedMigrations.cmake */\n#include \"kreview/migrations.h\"\n${body}\nconst struct db_migration db_migrations[] = {\n${entries}};\nconst size_t db_migrations_nr = ${count};\n")
+file(WRITE ${OUT}.tmp "/* generated from ${SRC_DIR} by EmbedMigrations.cmake */\n#include \"kreview/migrations.h\"\n${body}\nconst struct db_migration ${NAME}[] = {\n${entries}};\nconst size_t ${NAME}_nr = ${count};\n")
 file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -1,8 +1,10 @@
 /* Per-subsystem bug databases: see bugdb.h and reference/bug-db.md. */
 #include "kreview/bugdb.h"
+#include "kreview/db.h"
 #include "kreview/hash.h"
 #include "kreview/aggregate.h"
 #include "kreview/maint.h"
+#include "kreview/migrations.h"
 #include "kreview/reply.h"
 #include "kreview/review.h"
 #include "kreview/strbuf.h"
@@ -21,129 +23,6 @@
 #define MAX_DUP_CHAIN 32
 #define ID_HEX_MIN 8
 #define ID_HEX_MAX 16
-
-/*
- * The schema, one migration per entry, applied in order by
- * PRAGMA user_version.  Shipped entries are never edited.
- */
-static const char *const migrations[] = {
-	/* 1 */
-	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"
-	"CREATE TABLE bug("
-	" id TEXT PRIMARY KEY,"
-	" seq INTEGER NOT NULL DEFAULT 0,"
-	" title TEXT NOT NULL,"
-	" signature TEXT NOT NULL,"
-	" origin TEXT NOT NULL DEFAULT 'pre-existing'"
-	"  CHECK(origin IN ('pre-existing', 'introduced')),"
-	" status TEXT NOT NULL CHECK(status IN ('open', 'confirmed',"
-	"  'fix-pending', 'fixed', 'invalid', 'wontfix', 'dup', 'obsolete')),"
-	" prev_status TEXT,"
-	" dup_of TEXT REFERENCES bug(id),"
-	" prev_bug TEXT REFERENCES bug(id),"
-	" backburner INTEGER NOT NULL DEFAULT 0,"
-	" stale INTEGER NOT NULL DEFAULT 0,"
-	" file TEXT NOT NULL,"
-	" function TEXT NOT NULL,"
-	" category TEXT NOT NULL,"
-	" severity INTEGER NOT NULL CHECK(severity BETWEEN 0 AND 3),"
-	" confidence REAL NOT NULL,"
-	" prio INTEGER NOT NULL DEFAULT 1 CHECK(prio BETWEEN 0 AND 2),"
-	" code_commit TEXT,"
-	" line INTEGER NOT NULL DEFAULT 0,"
-	" end_line INTEGER NOT NULL DEFAULT 0,"
-	" evidence TEXT,"
-	" explanation TEXT,"
-	" first_seen INTEGER NOT NULL,"
-	" last_seen INTEGER NOT NULL,"
-	" times_seen INTEGER NOT NULL DEFAULT 1,"
-	" last_activity INTEGER NOT NULL DEFAULT 0,"
-	" last_verified_at INTEGER NOT NULL DEFAULT 0,"
-	" last_verified_commit TEXT"
-	") STRICT;"
-	"CREATE INDEX bug_by_status ON bug(status, severity DESC, prio DESC,"
-	" times_seen DESC, first_seen);"
-	"CREATE INDEX bug_by_severity ON bug(severity DESC, prio DESC,"
-	" times_seen DESC, first_seen);"
-	"CREATE INDEX bug_by_signature ON bug(signature, seq);"
-	"CREATE INDEX bug_by_place ON bug(file, function, category);"
-	"CREATE INDEX bug_by_last_seen ON bug(last_seen);"
-	"CREATE INDEX bug_by_status_seen ON bug(status, last_seen);"
-	"CREATE INDEX bug_by_first_seen ON bug(first_seen);"
-	"CREATE TABLE bug_signature("
-	" bug_id TEXT NOT NULL REFERENCES bug(id),"
-	" signature TEXT NOT NULL,"
-	" kind TEXT NOT NULL CHECK(kind IN ('alt', 'merged')),"
-	" PRIMARY KEY(bug_id, signature)) STRICT;"
-	"CREATE INDEX bug_signature_by_sig ON bug_signature(signature);"
-	"CREATE TABLE bug_sighting("
-	" id INTEGER PRIMARY KEY,"
-	" bug_id TEXT NOT NULL REFERENCES bug(id),"
-	" review TEXT, msgid TEXT, patch_subject TEXT,"
-	" revision INTEGER NOT NULL DEFAULT 0,"
-	" support INTEGER NOT NULL DEFAULT 0,"
-	" runs INTEGER NOT NULL DEFAULT 0,"
-	" severity INTEGER NOT NULL,"
-	" verdict TEXT,"
-	" suppressed INTEGER NOT NULL DEFAULT 0,"
-	" seen_at INTEGER NOT NULL) STRICT;"
-	"CREATE INDEX bug_sighting_by_bug ON bug_sighting(bug_id);"
-	"CREATE TABLE bug_fix("
-	" bug_id TEXT NOT NULL REFERENCES bug(id),"
-	" commit_id TEXT NOT NULL,"
-	" title TEXT,"
-	" branch TEXT NOT NULL DEFAULT '',"
-	" seen_at INTEGER NOT NULL,"
-	" PRIMARY KEY(bug_id, commit_id, branch)) STRICT;"
-	"CREATE TABLE bug_label("
-	" bug_id TEXT NOT NULL REFERENCES bug(id),"
-	" label TEXT NOT NULL, value TEXT NOT NULL,"
-	" set_by TEXT, link TEXT, at INTEGER NOT NULL,"
-	" PRIMARY KEY(bug_id, label, value)) STRICT;"
-	"CREATE TABLE bug_event("
-	" id INTEGER PRIMARY KEY,"
-	" bug_id TEXT NOT NULL REFERENCES bug(id),"
-	" at INTEGER NOT NULL, actor TEXT NOT NULL, kind TEXT NOT NULL,"
-	" old TEXT, new TEXT, reason TEXT, link TEXT) STRICT;"
-	"CREATE INDEX bug_event_by_bug ON bug_event(bug_id, id);"
-	"CREATE INDEX bug_event_by_kind ON bug_event(kind, at);"
-	"CREATE TRIGGER bug_event_no_update BEFORE UPDATE ON bug_event"
-	" BEGIN SELECT RAISE(ABORT, 'bug_event is append-only'); END;"
-	"CREATE TRIGGER bug_event_no_delete BEFORE DELETE ON bug_event"
-	" BEGIN SELECT RAISE(ABORT, 'bug_event is append-only'); END;"
-	"CREATE TABLE digest("
-	" id INTEGER PRIMARY KEY,"
-	" message_id TEXT NOT NULL UNIQUE,"
-	" created_at INTEGER NOT NULL) STRICT;"
-	"CREATE TABLE digest_item("
-	" digest_id INTEGER NOT NULL REFERENCES digest(id),"
-	" ref INTEGER NOT NULL,"
-	" bug_id TEXT NOT NULL REFERENCES bug(id),"
-	" PRIMARY KEY(digest_id, ref)) STRICT;"
-	"CREATE TABLE command_log("
-	" id INTEGER PRIMARY KEY,"
-	" message_id TEXT NOT NULL, sender TEXT NOT NULL,"
-	" line TEXT NOT NULL, result TEXT NOT NULL,"
-	" ok INTEGER NOT NULL, at INTEGER NOT NULL) STRICT;"
-	"CREATE INDEX command_log_by_msgid ON command_log(message_id);",
-	/*
-	 * 2: a listing reads only the columns of the brief view; one
-	 * index per sort order holds all of them, the order ending with
-	 * the id tie-break, so that a listing is one index scan with
-	 * neither table lookups nor a sort.  They replace the plain sort
-	 * indexes.  bug_list_by_seen is ascending and scanned backwards:
-	 * new sightings then append to it instead of splitting its pages.
-	 */
-	"DROP INDEX bug_by_severity;"
-	"DROP INDEX bug_by_last_seen;"
-	"DROP INDEX bug_by_first_seen;"
-	"CREATE INDEX bug_list_by_severity ON bug(severity DESC, prio DESC,"
-	" times_seen DESC, first_seen, id, status, last_seen, title);"
-	"CREATE INDEX bug_list_by_seen ON bug(last_seen, id DESC, status,"
-	" severity, prio, times_seen, first_seen, title);"
-	"CREATE INDEX bug_list_by_age ON bug(first_seen, id, status,"
-	" severity, prio, times_seen, last_seen, title);",
-};
 
 static const char *const status_names[BUGDB_STATUS_MAX] = {
 	[BUGDB_OPEN] = "open",
@@ -468,11 +347,6 @@ bool bugdb_id_valid(const char *s)
 
 /* ---- the handle ---- */
 
-struct bugdb_stmt {
-	const char *sql;
-	sqlite3_stmt *st;
-};
-
 /* A cached statement of a dynamic query (bugdb_query_each). */
 struct bugdb_qstmt {
 	char *sql;
@@ -481,15 +355,14 @@ struct bugdb_qstmt {
 };
 
 struct bugdb {
-	sqlite3 *h;
+	struct db *conn;
+	sqlite3 *h;		/* db_handle(conn) */
 	char *path;
 	char *section;
 	char *prefix;
 	char *maintainers;
 	int version;
 	int64_t clock_ms;
-	struct bugdb_stmt *stmts;
-	size_t stmts_nr, stmts_alloc;
 	struct bugdb_qstmt queries[8];
 	size_t queries_next;
 };
@@ -527,68 +400,28 @@ static int64_t now(const struct bugdb *db)
 /* A cached statement keyed by the address of its SQL literal. */
 static sqlite3_stmt *stmt(struct bugdb *db, const char *sql)
 {
-	struct bugdb_stmt *s;
-
-	for (size_t i = 0; i < db->stmts_nr; i++)
-		if (db->stmts[i].sql == sql)
-			return db->stmts[i].st;
-	ALLOC_GROW(db->stmts, db->stmts_nr + 1, db->stmts_alloc);
-	s = &db->stmts[db->stmts_nr];
-	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
-			       &s->st, NULL) != SQLITE_OK)
-		BUG("cannot prepare '%s': %s", sql, sqlite3_errmsg(db->h));
-	s->sql = sql;
-	db->stmts_nr++;
-	return s->st;
+	return db_prepare(db->conn, sql);
 }
 
-static void done(sqlite3_stmt *st)
-{
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-static char *col_str(sqlite3_stmt *st, int col)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	return t ? xmemdupz(t, (size_t)sqlite3_column_bytes(st, col)) : NULL;
-}
-
-/* SQLITE_ROW -> 1, SQLITE_DONE -> 0, else -EIO with the message. */
+/* db_step(), with the file named in errors: there are many of them. */
 static int step(struct bugdb *db, sqlite3_stmt *st, struct strbuf *err)
 {
-	int rc = sqlite3_step(st);
+	int r = db_step(db->conn, st, NULL);
 
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (err)
-		strbuf_addf(err, "%s: %s", db->path, sqlite3_errmsg(db->h));
-	return -EIO;
+	if (r < 0 && err)
+		strbuf_addf(err, "%s: %s", db->path, db_errmsg(db->conn));
+	return r;
 }
 
 static int exec(struct bugdb *db, const char *sql, struct strbuf *err)
 {
-	char *msg = NULL;
+	struct strbuf e = STRBUF_INIT;
+	int r = db_exec(db->conn, sql, &e);
 
-	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		if (err)
-			strbuf_addf(err, "%s: %s", db->path,
-				    msg ? msg : sqlite3_errmsg(db->h));
-		sqlite3_free(msg);
-		return -EIO;
-	}
-	return 0;
+	if (r < 0 && err)
+		strbuf_addf(err, "%s: %s", db->path, e.buf);
+	strbuf_release(&e);
+	return r;
 }
 
 /* Savepoints nest inside a caller's transaction and begin one if none. */
@@ -631,132 +464,49 @@ int bugdb_commit(struct bugdb *db, struct strbuf *err)
 	return exec(db, "COMMIT", err);
 }
 
-static int pragma_int(struct bugdb *db, const char *sql, int *out)
-{
-	sqlite3_stmt *st;
-	int r = -EIO;
-
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*out = sqlite3_column_int(st, 0);
-		r = 0;
-	}
-	sqlite3_finalize(st);
-	return r;
-}
-
 static char *meta_get(struct bugdb *db, const char *key)
 {
 	sqlite3_stmt *st = stmt(db, "SELECT value FROM meta WHERE key = ?");
 	char *v = NULL;
 
-	bind_text(st, 1, key);
+	db_bind_text(st, 1, key);
 	if (step(db, st, NULL) == 1)
-		v = col_str(st, 0);
-	done(st);
+		v = db_column_strdup(st, 0);
+	db_done(st);
 	return v;
 }
 
-static int meta_set(struct bugdb *db, const char *key, const char *value,
+static int meta_set(struct db *conn, const char *key, const char *value,
 		    struct strbuf *err)
 {
-	sqlite3_stmt *st = stmt(db, "INSERT INTO meta(key, value) VALUES (?, ?)"
-				    " ON CONFLICT(key) DO UPDATE SET"
-				    " value = excluded.value");
+	sqlite3_stmt *st = db_prepare(conn, "INSERT INTO meta(key, value)"
+					    " VALUES (?, ?) ON CONFLICT(key)"
+					    " DO UPDATE SET value = excluded.value");
 	int r;
 
-	bind_text(st, 1, key);
-	bind_text(st, 2, value);
-	r = step(db, st, err);
-	done(st);
+	db_bind_text(st, 1, key);
+	db_bind_text(st, 2, value);
+	r = db_step(conn, st, err);
+	db_done(st);
 	return r < 0 ? r : 0;
 }
 
-static int migrate(struct bugdb *db, const char *section, struct strbuf *err)
+/* A new file: it holds 'section' (NULL: opening, not creating, one). */
+static int init_meta(struct db *conn, void *arg, struct strbuf *err)
 {
-	int version, appid, tables = 0, r;
-	int latest = (int)ARRAY_SIZE(migrations);
+	const char *section = arg;
+	struct strbuf pfx = STRBUF_INIT;
+	int r;
 
-	r = exec(db, "BEGIN IMMEDIATE", err);
-	if (r < 0)
-		return r;
-	if (pragma_int(db, "PRAGMA application_id", &appid) < 0 ||
-	    pragma_int(db, "PRAGMA user_version", &version) < 0 ||
-	    pragma_int(db, "SELECT count(*) FROM sqlite_master", &tables) < 0) {
-		strbuf_addf(err, "'%s': %s", db->path, sqlite3_errmsg(db->h));
-		r = -EIO;
-		goto fail;
+	if (!section) {
+		strbuf_addf(err, "not a bug database yet");
+		return -ENOENT;
 	}
-	if ((appid != 0 && appid != BUGDB_APPLICATION_ID) ||
-	    (appid == 0 && (version != 0 || tables > 0))) {
-		strbuf_addf(err, "'%s' is not a kreview bug database", db->path);
-		r = -EPROTO;
-		goto fail;
-	}
-	if (version > latest) {
-		strbuf_addf(err, "'%s' has bug schema version %d, newer than "
-				 "this kreview (%d)", db->path, version, latest);
-		r = -EPROTO;
-		goto fail;
-	}
-	if (appid == 0 && !section) {
-		strbuf_addf(err, "'%s' is not a bug database yet", db->path);
-		r = -ENOENT;
-		goto fail;
-	}
-	for (int v = version; v < latest; v++) {
-		struct strbuf sql = STRBUF_INIT;
-
-		r = exec(db, migrations[v], err);
-		if (r < 0) {
-			strbuf_addf(err, " (bug schema %d)", v + 1);
-			goto fail;
-		}
-		strbuf_addf(&sql, "PRAGMA user_version = %d", v + 1);
-		r = exec(db, sql.buf, err);
-		strbuf_release(&sql);
-		if (r < 0)
-			goto fail;
-	}
-	if (appid == 0) {
-		struct strbuf sql = STRBUF_INIT, pfx = STRBUF_INIT;
-
-		strbuf_addf(&sql, "PRAGMA application_id = %d",
-			    BUGDB_APPLICATION_ID);
-		r = exec(db, sql.buf, err);
-		bugdb_id_prefix(&pfx, section);
-		if (r == 0)
-			r = meta_set(db, "section", section, err);
-		if (r == 0)
-			r = meta_set(db, "prefix", pfx.buf, err);
-		strbuf_release(&sql);
-		strbuf_release(&pfx);
-		if (r < 0)
-			goto fail;
-	}
-	db->section = meta_get(db, "section");
-	db->prefix = meta_get(db, "prefix");
-	db->maintainers = meta_get(db, "maintainers");
-	if (!db->section || !db->prefix) {
-		strbuf_addf(err, "'%s' has no section in its meta table",
-			    db->path);
-		r = -EPROTO;
-		goto fail;
-	}
-	if (section && strcmp(section, db->section)) {
-		strbuf_addf(err, "'%s' holds section '%s', not '%s'", db->path,
-			    db->section, section);
-		r = -EPROTO;
-		goto fail;
-	}
-	r = exec(db, "COMMIT", err);
-	if (r < 0)
-		goto fail;
-	db->version = latest;
-	return 0;
-fail:
-	(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	bugdb_id_prefix(&pfx, section);
+	r = meta_set(conn, "section", section, err);
+	if (r == 0)
+		r = meta_set(conn, "prefix", pfx.buf, err);
+	strbuf_release(&pfx);
 	return r;
 }
 
@@ -764,54 +514,60 @@ int bugdb_open(struct bugdb **out, const char *path, const char *section,
 	       struct strbuf *err)
 {
 	struct bugdb *db = xcalloc(1, sizeof(*db));
+	struct db_schema schema = {
+		.what = "kreview bug database",
+		.application_id = BUGDB_APPLICATION_ID,
+		.migrations = bugdb_migrations,
+		.nr = bugdb_migrations_nr,
+		.create = section != NULL,
+		.init = init_meta,
+		.init_arg = (void *)section,
+	};
+	struct strbuf e = STRBUF_INIT;
 	struct stat st;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-		    SQLITE_OPEN_EXRESCODE;
-	int r, rc;
+	int r;
 
 	db->path = xstrdup(path);
-	if (section) {
-		if (!*section || strlen(section) > BUGDB_SECTION_MAX) {
-			strbuf_addf(err, "bad section title for '%s'", path);
-			r = -EINVAL;
-			goto fail;
-		}
-		flags |= SQLITE_OPEN_CREATE;
-		r = mkdir_parents(path);
-		if (r < 0) {
-			strbuf_addf(err, "cannot create the directory of '%s': %s",
-				    path, strerror(-r));
-			goto fail;
-		}
-	} else if (stat(path, &st) < 0) {
+	if (section && (!*section || strlen(section) > BUGDB_SECTION_MAX)) {
+		strbuf_addf(err, "bad section title for '%s'", path);
+		r = -EINVAL;
+		goto fail;
+	}
+	if (!section && stat(path, &st) < 0) {
 		r = -errno;
 		strbuf_addf(err, "cannot open bug database '%s': %s", path,
 			    strerror(errno));
 		goto fail;
 	}
-	rc = sqlite3_open_v2(path, &db->h, flags, NULL);
-	if (rc != SQLITE_OK) {
-		strbuf_addf(err, "cannot open bug database '%s': %s", path,
-			    db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
-		r = -EIO;
+	r = db_open_schema(&db->conn, path, &schema, &e);
+	if (r == -ENOENT) {
+		strbuf_addf(err, "'%s' is %s", path, e.buf);
+		goto fail;
+	} else if (r < 0) {
+		strbuf_addbuf(err, &e);
 		goto fail;
 	}
-	sqlite3_busy_timeout(db->h, 5000);
-	sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	r = exec(db,
-		 "PRAGMA foreign_keys = ON;"
-		 "PRAGMA trusted_schema = OFF;"
-		 "PRAGMA journal_mode = WAL;"
-		 "PRAGMA synchronous = NORMAL;",
-		 err);
-	if (r < 0)
+	db->h = db_handle(db->conn);
+	db->version = db_schema_version(db->conn);
+	db->section = meta_get(db, "section");
+	db->prefix = meta_get(db, "prefix");
+	db->maintainers = meta_get(db, "maintainers");
+	if (!db->section || !db->prefix) {
+		strbuf_addf(err, "'%s' has no section in its meta table", path);
+		r = -EPROTO;
 		goto fail;
-	r = migrate(db, section, err);
-	if (r < 0)
+	}
+	if (section && strcmp(section, db->section)) {
+		strbuf_addf(err, "'%s' holds section '%s', not '%s'", path,
+			    db->section, section);
+		r = -EPROTO;
 		goto fail;
+	}
+	strbuf_release(&e);
 	*out = db;
 	return 0;
 fail:
+	strbuf_release(&e);
 	bugdb_close(db);
 	return r;
 }
@@ -820,15 +576,11 @@ void bugdb_close(struct bugdb *db)
 {
 	if (!db)
 		return;
-	for (size_t i = 0; i < db->stmts_nr; i++)
-		sqlite3_finalize(db->stmts[i].st);
-	free(db->stmts);
 	for (size_t i = 0; i < ARRAY_SIZE(db->queries); i++) {
 		sqlite3_finalize(db->queries[i].st);
 		free(db->queries[i].sql);
 	}
-	if (db->h)
-		sqlite3_close(db->h);
+	db_close(db->conn);
 	free(db->path);
 	free(db->section);
 	free(db->prefix);
@@ -866,7 +618,7 @@ int bugdb_set_maintainers(struct bugdb *db, const struct maint *m,
 		strbuf_release(&list);
 		return 0;
 	}
-	r = meta_set(db, "maintainers", list.buf, err);
+	r = meta_set(db->conn, "maintainers", list.buf, err);
 	if (r == 0) {
 		free(db->maintainers);
 		db->maintainers = strbuf_detach(&list, NULL);
@@ -1188,12 +940,12 @@ static int find_id(char out[BUGDB_ID_MAX], struct bugdb *db, const char *id)
 	int r;
 
 	norm_id(n, id);
-	bind_text(st, 1, n);
+	db_bind_text(st, 1, n);
 	r = step(db, st, NULL);
 	if (r == 1)
 		snprintf(out, BUGDB_ID_MAX, "%s",
 			 (const char *)sqlite3_column_text(st, 0));
-	done(st);
+	db_done(st);
 	return r;
 }
 
@@ -1206,11 +958,11 @@ int bugdb_get(struct bugdb_bug *out, struct bugdb *db, const char *id,
 	int r;
 
 	norm_id(n, id);
-	bind_text(st, 1, n);
+	db_bind_text(st, 1, n);
 	r = step(db, st, err);
 	if (r == 1)
 		bug_from_row(out, st, VIEW_FULL);
-	done(st);
+	db_done(st);
 	if (r == 0) {
 		strbuf_addf(err, "no bug '%s' in %s", id, db->section);
 		return -ENOENT;
@@ -1231,10 +983,10 @@ int bugdb_canonical(char out[BUGDB_ID_MAX], struct bugdb *db, const char *id,
 		const unsigned char *dup;
 		bool is_dup;
 
-		bind_text(st, 1, cur);
+		db_bind_text(st, 1, cur);
 		r = step(db, st, err);
 		if (r <= 0) {
-			done(st);
+			db_done(st);
 			if (r == 0) {
 				strbuf_addf(err, "no bug '%s' in %s", cur,
 					    db->section);
@@ -1248,11 +1000,11 @@ int bugdb_canonical(char out[BUGDB_ID_MAX], struct bugdb *db, const char *id,
 		if (!is_dup || !dup) {
 			snprintf(out, BUGDB_ID_MAX, "%s",
 				 (const char *)sqlite3_column_text(st, 0));
-			done(st);
+			db_done(st);
 			return 0;
 		}
 		snprintf(cur, sizeof(cur), "%s", (const char *)dup);
-		done(st);
+		db_done(st);
 	}
 	strbuf_addf(err, "the duplicate chain of '%s' loops", id);
 	return -ELOOP;
@@ -1267,16 +1019,16 @@ static int add_event(struct bugdb *db, const char *id, const char *actor,
 				    " (?, ?, ?, ?, ?, ?, ?, ?)");
 	int r;
 
-	bind_text(st, 1, id);
+	db_bind_text(st, 1, id);
 	sqlite3_bind_int64(st, 2, now(db));
-	bind_text(st, 3, actor ? actor : "kreview");
-	bind_text(st, 4, kind);
-	bind_text(st, 5, old);
-	bind_text(st, 6, new);
-	bind_text(st, 7, reason && *reason ? reason : NULL);
-	bind_text(st, 8, link);
+	db_bind_text(st, 3, actor ? actor : "kreview");
+	db_bind_text(st, 4, kind);
+	db_bind_text(st, 5, old);
+	db_bind_text(st, 6, new);
+	db_bind_text(st, 7, reason && *reason ? reason : NULL);
+	db_bind_text(st, 8, link);
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	return r < 0 ? r : 0;
 }
 
@@ -1296,13 +1048,13 @@ static int write_status(struct bugdb *db, const char *id,
 				    " last_activity END WHERE id = ?");
 	int r;
 
-	bind_text(st, 1, bugdb_status_name(to));
-	bind_text(st, 2, bugdb_status_name(prev));
+	db_bind_text(st, 1, bugdb_status_name(to));
+	db_bind_text(st, 2, bugdb_status_name(prev));
 	sqlite3_bind_int(st, 3, is_human(actor));
 	sqlite3_bind_int64(st, 4, now(db));
-	bind_text(st, 5, id);
+	db_bind_text(st, 5, id);
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	if (r < 0)
 		return r;
 	return add_event(db, id, actor, "status", bugdb_status_name(from),
@@ -1360,20 +1112,20 @@ static int match_signature(char out[BUGDB_ID_MAX], struct bugdb *db,
 				   " ORDER BY b.seq DESC LIMIT 1");
 	int r;
 
-	bind_text(a, 1, sig);
+	db_bind_text(a, 1, sig);
 	r = step(db, a, err);
 	if (r == 1)
 		snprintf(out, BUGDB_ID_MAX, "%s",
 			 (const char *)sqlite3_column_text(a, 0));
-	done(a);
+	db_done(a);
 	if (r != 0)
 		return r;
-	bind_text(b, 1, sig);
+	db_bind_text(b, 1, sig);
 	r = step(db, b, err);
 	if (r == 1)
 		snprintf(out, BUGDB_ID_MAX, "%s",
 			 (const char *)sqlite3_column_text(b, 0));
-	done(b);
+	db_done(b);
 	return r;
 }
 
@@ -1390,9 +1142,9 @@ static int match_similar(char out[BUGDB_ID_MAX], struct bugdb *db,
 
 	if (!f->function || !*f->function)
 		return 0;
-	bind_text(st, 1, f->file);
-	bind_text(st, 2, f->function);
-	bind_text(st, 3, f->category);
+	db_bind_text(st, 1, f->file);
+	db_bind_text(st, 2, f->function);
+	db_bind_text(st, 3, f->category);
 	while ((r = step(db, st, err)) == 1) {
 		double sim = aggregate_similarity(
 			(const char *)sqlite3_column_text(st, 1), f->title);
@@ -1404,7 +1156,7 @@ static int match_similar(char out[BUGDB_ID_MAX], struct bugdb *db,
 				 (const char *)sqlite3_column_text(st, 0));
 		}
 	}
-	done(st);
+	db_done(st);
 	return r < 0 ? r : found;
 }
 
@@ -1444,29 +1196,29 @@ static int insert_bug(char id_out[BUGDB_ID_MAX], struct bugdb *db,
 			goto out;
 		}
 	}
-	bind_text(st, 1, id.buf);
+	db_bind_text(st, 1, id.buf);
 	sqlite3_bind_int(st, 2, seq);
-	bind_text(st, 3, f->title ? f->title : "");
-	bind_text(st, 4, f->fingerprint);
-	bind_text(st, 5, origin);
-	bind_text(st, 6, bugdb_status_name(status));
-	bind_text(st, 7, prev_bug);
-	bind_text(st, 8, f->file ? f->file : "");
-	bind_text(st, 9, f->function ? f->function : "");
-	bind_text(st, 10, f->category ? f->category : "");
+	db_bind_text(st, 3, f->title ? f->title : "");
+	db_bind_text(st, 4, f->fingerprint);
+	db_bind_text(st, 5, origin);
+	db_bind_text(st, 6, bugdb_status_name(status));
+	db_bind_text(st, 7, prev_bug);
+	db_bind_text(st, 8, f->file ? f->file : "");
+	db_bind_text(st, 9, f->function ? f->function : "");
+	db_bind_text(st, 10, f->category ? f->category : "");
 	sqlite3_bind_int(st, 11, (int)f->severity);
 	sqlite3_bind_double(st, 12, f->confidence);
-	bind_text(st, 13, f->code_commit);
+	db_bind_text(st, 13, f->code_commit);
 	sqlite3_bind_int(st, 14, f->line);
 	sqlite3_bind_int(st, 15, f->end_line);
-	bind_text(st, 16, f->evidence);
-	bind_text(st, 17, f->explanation);
+	db_bind_text(st, 16, f->evidence);
+	db_bind_text(st, 17, f->explanation);
 	sqlite3_bind_int64(st, 18, t);
 	sqlite3_bind_int64(st, 19, t);
 	sqlite3_bind_int64(st, 20, f->verified ? t : 0);
-	bind_text(st, 21, f->verified ? f->code_commit : NULL);
+	db_bind_text(st, 21, f->verified ? f->code_commit : NULL);
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	if (r < 0)
 		goto out;
 	snprintf(id_out, BUGDB_ID_MAX, "%s", id.buf);
@@ -1489,19 +1241,19 @@ static int add_sighting(struct bugdb *db, const char *id,
 				    " ?, ?)");
 	int r;
 
-	bind_text(st, 1, id);
-	bind_text(st, 2, f->review);
-	bind_text(st, 3, f->msgid);
-	bind_text(st, 4, f->patch_subject);
+	db_bind_text(st, 1, id);
+	db_bind_text(st, 2, f->review);
+	db_bind_text(st, 3, f->msgid);
+	db_bind_text(st, 4, f->patch_subject);
 	sqlite3_bind_int(st, 5, f->revision);
 	sqlite3_bind_int(st, 6, f->support);
 	sqlite3_bind_int(st, 7, f->runs);
 	sqlite3_bind_int(st, 8, (int)f->severity);
-	bind_text(st, 9, f->verified ? "confirmed" : "unverified");
+	db_bind_text(st, 9, f->verified ? "confirmed" : "unverified");
 	sqlite3_bind_int(st, 10, suppressed);
 	sqlite3_bind_int64(st, 11, now(db));
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	return r < 0 ? r : 0;
 }
 
@@ -1527,14 +1279,14 @@ static int bump_seen(struct bugdb *db, const char *id,
 	sqlite3_bind_double(st, 3, f->confidence);
 	sqlite3_bind_int(st, 4, f->line);
 	sqlite3_bind_int(st, 5, f->end_line);
-	bind_text(st, 6, f->code_commit);
-	bind_text(st, 7, f->evidence);
-	bind_text(st, 8, f->evidence);
+	db_bind_text(st, 6, f->code_commit);
+	db_bind_text(st, 7, f->evidence);
+	db_bind_text(st, 8, f->evidence);
 	sqlite3_bind_int(st, 9, f->verified);
 	sqlite3_bind_int64(st, 10, now(db));
-	bind_text(st, 11, id);
+	db_bind_text(st, 11, id);
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	return r < 0 ? r : 0;
 }
 
@@ -1548,11 +1300,11 @@ static int add_alt_signature(struct bugdb *db, const char *id,
 				    " AND signature = ?2)");
 	int r;
 
-	bind_text(st, 1, id);
-	bind_text(st, 2, sig);
-	bind_text(st, 3, kind);
+	db_bind_text(st, 1, id);
+	db_bind_text(st, 2, sig);
+	db_bind_text(st, 3, kind);
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	return r < 0 ? r : 0;
 }
 
@@ -1919,7 +1671,7 @@ static int load_status(enum bugdb_status *st_out, enum bugdb_status *prev,
 	int r;
 
 	norm_id(n, id);
-	bind_text(st, 1, n);
+	db_bind_text(st, 1, n);
 	r = step(db, st, err);
 	if (r == 1) {
 		snprintf(id_out, BUGDB_ID_MAX, "%s",
@@ -1929,7 +1681,7 @@ static int load_status(enum bugdb_status *st_out, enum bugdb_status *prev,
 		if (sqlite3_column_type(st, 2) == SQLITE_NULL)
 			*prev = BUGDB_OPEN;
 	}
-	done(st);
+	db_done(st);
 	if (r == 0) {
 		strbuf_addf(err, "no bug '%s' in %s", id, db->section);
 		return -ENOENT;
@@ -2007,9 +1759,9 @@ int bugdb_set_prio(struct bugdb *db, const char *id, enum bugdb_prio prio,
 		goto out;
 	sqlite3_bind_int(st, 1, (int)prio);
 	sqlite3_bind_int64(st, 2, now(db));
-	bind_text(st, 3, b.id);
+	db_bind_text(st, 3, b.id);
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	if (r >= 0)
 		r = add_event(db, b.id, actor, "prio", bugdb_prio_name(b.prio),
 			      bugdb_prio_name(prio), reason, link, err);
@@ -2051,12 +1803,12 @@ int bugdb_dup(struct bugdb *db, const char *id, const char *other,
 	r = begin(db, err);
 	if (r < 0)
 		return r;
-	bind_text(st, 1, canon);
-	bind_text(st, 2, bugdb_status_name(from == BUGDB_DUP ? prev : from));
+	db_bind_text(st, 1, canon);
+	db_bind_text(st, 2, bugdb_status_name(from == BUGDB_DUP ? prev : from));
 	sqlite3_bind_int64(st, 3, now(db));
-	bind_text(st, 4, real);
+	db_bind_text(st, 4, real);
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	if (r >= 0)
 		r = add_event(db, real, actor, "dup", bugdb_status_name(from),
 			      canon, NULL, link, err);
@@ -2092,11 +1844,11 @@ int bugdb_undup(struct bugdb *db, const char *id, const char *actor,
 	r = begin(db, err);
 	if (r < 0)
 		return r;
-	bind_text(st, 1, bugdb_status_name(prev));
+	db_bind_text(st, 1, bugdb_status_name(prev));
 	sqlite3_bind_int64(st, 2, now(db));
-	bind_text(st, 3, real);
+	db_bind_text(st, 3, real);
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	if (r >= 0)
 		r = add_event(db, real, actor, "undup", "dup",
 			      bugdb_status_name(prev), NULL, link, err);
@@ -2139,15 +1891,15 @@ int bugdb_fix(struct bugdb *db, const char *id, const char *commit_id,
 	r = begin(db, err);
 	if (r < 0)
 		return r;
-	bind_text(del, 1, real);
+	db_bind_text(del, 1, real);
 	r = step(db, del, err);
-	done(del);
+	db_done(del);
 	if (r >= 0) {
-		bind_text(ins, 1, real);
-		bind_text(ins, 2, commit_id);
+		db_bind_text(ins, 1, real);
+		db_bind_text(ins, 2, commit_id);
 		sqlite3_bind_int64(ins, 3, now(db));
 		r = step(db, ins, err);
-		done(ins);
+		db_done(ins);
 	}
 	if (r >= 0 && from != BUGDB_FIX_PENDING)
 		r = write_status(db, real, from, BUGDB_FIX_PENDING, from, actor,
@@ -2183,9 +1935,9 @@ int bugdb_unfix(struct bugdb *db, const char *id, const char *actor,
 	r = begin(db, err);
 	if (r < 0)
 		return r;
-	bind_text(del, 1, real);
+	db_bind_text(del, 1, real);
 	r = step(db, del, err);
-	done(del);
+	db_done(del);
 	if (r >= 0)
 		r = write_status(db, real, from, prev, prev, actor, "unfix",
 				 link, err);
@@ -2219,13 +1971,13 @@ int bugdb_fix_seen(bool *fixed, struct bugdb *db, const char *id,
 	r = begin(db, err);
 	if (r < 0)
 		return r;
-	bind_text(ins, 1, real);
-	bind_text(ins, 2, commit_id);
-	bind_text(ins, 3, title);
-	bind_text(ins, 4, branch ? branch : "");
+	db_bind_text(ins, 1, real);
+	db_bind_text(ins, 2, commit_id);
+	db_bind_text(ins, 3, title);
+	db_bind_text(ins, 4, branch ? branch : "");
 	sqlite3_bind_int64(ins, 5, now(db));
 	r = step(db, ins, err);
-	done(ins);
+	db_done(ins);
 	if (r >= 0 && sqlite3_changes(db->h) > 0) {
 		struct strbuf what = STRBUF_INIT;
 
@@ -2235,10 +1987,10 @@ int bugdb_fix_seen(bool *fixed, struct bugdb *db, const char *id,
 		strbuf_release(&what);
 	}
 	for (size_t i = 0; r >= 0 && i < nr && everywhere; i++) {
-		bind_text(has, 1, real);
-		bind_text(has, 2, tracked[i]);
+		db_bind_text(has, 1, real);
+		db_bind_text(has, 2, tracked[i]);
 		r = step(db, has, err);
-		done(has);
+		db_done(has);
 		if (r == 0)
 			everywhere = false;
 	}
@@ -2278,9 +2030,9 @@ int bugdb_backburner(struct bugdb *db, const char *id, bool on,
 		return r;
 	sqlite3_bind_int(st, 1, on);
 	sqlite3_bind_int64(st, 2, now(db));
-	bind_text(st, 3, real);
+	db_bind_text(st, 3, real);
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	if (r >= 0)
 		r = add_event(db, real, actor, "backburner", on ? "off" : "on",
 			      on ? "on" : "off", reason, link, err);
@@ -2301,13 +2053,13 @@ static int label_get(char **value_out, struct bugdb *db, const char *id,
 				    " ORDER BY at DESC LIMIT 1");
 	int r;
 
-	bind_text(st, 1, id);
-	bind_text(st, 2, label);
-	bind_text(st, 3, value);
+	db_bind_text(st, 1, id);
+	db_bind_text(st, 2, label);
+	db_bind_text(st, 3, value);
 	r = step(db, st, err);
 	if (r == 1 && value_out)
-		*value_out = col_str(st, 0);
-	done(st);
+		*value_out = db_column_strdup(st, 0);
+	db_done(st);
 	return r;
 }
 
@@ -2324,16 +2076,16 @@ static int label_put(bool *changed, struct bugdb *db, const char *id,
 	sqlite3_stmt *st = add ? ins : del;
 	int r;
 
-	bind_text(st, 1, id);
-	bind_text(st, 2, label);
-	bind_text(st, 3, value);
+	db_bind_text(st, 1, id);
+	db_bind_text(st, 2, label);
+	db_bind_text(st, 3, value);
 	if (add) {
-		bind_text(st, 4, actor);
-		bind_text(st, 5, link);
+		db_bind_text(st, 4, actor);
+		db_bind_text(st, 5, link);
 		sqlite3_bind_int64(st, 6, now(db));
 	}
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	*changed = r >= 0 && sqlite3_changes(db->h) > 0;
 	return r < 0 ? r : 0;
 }
@@ -2389,10 +2141,10 @@ int bugdb_verified(struct bugdb *db, const char *id, const char *commit_id,
 	sqlite3_bind_int(st, 2, stale);
 	sqlite3_bind_int64(st, 3, now(db));
 	sqlite3_bind_int(st, 4, stale);
-	bind_text(st, 5, commit_id);
-	bind_text(st, 6, id);
+	db_bind_text(st, 5, commit_id);
+	db_bind_text(st, 6, id);
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	if (r >= 0 && stale)
 		r = add_event(db, id, "kreview", "stale", NULL, commit_id,
 			      "the code changed; needs the verifier", NULL, err);
@@ -2406,9 +2158,9 @@ static int has_fix(struct bugdb *db, const char *id, struct strbuf *err)
 				    " LIMIT 1");
 	int r;
 
-	bind_text(st, 1, id);
+	db_bind_text(st, 1, id);
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	return r;
 }
 
@@ -2423,13 +2175,13 @@ static int verdict_present(struct bugdb *db, const char *id,
 				    " last_verified_commit = ?1 WHERE id = ?5");
 	int r;
 
-	bind_text(st, 1, v->commit);
+	db_bind_text(st, 1, v->commit);
 	sqlite3_bind_int(st, 2, v->line);
 	sqlite3_bind_int(st, 3, v->end_line > v->line ? v->end_line : v->line);
 	sqlite3_bind_int64(st, 4, now(db));
-	bind_text(st, 5, id);
+	db_bind_text(st, 5, id);
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	if (r >= 0)
 		r = add_event(db, id, "kreview", "verified", NULL, v->commit,
 			      v->reason, NULL, err);
@@ -2456,11 +2208,11 @@ static int verdict_gone(bool *fix_known, struct bugdb *db, const char *id,
 	if (!*fix_known) {
 		strbuf_addf(&fix, "unknown (code changed in %.12s)",
 			    v->changed_in ? v->changed_in : v->commit);
-		bind_text(ins, 1, id);
-		bind_text(ins, 2, fix.buf);
+		db_bind_text(ins, 1, id);
+		db_bind_text(ins, 2, fix.buf);
 		sqlite3_bind_int64(ins, 3, now(db));
 		r = step(db, ins, err);
-		done(ins);
+		db_done(ins);
 		if (r >= 0)
 			r = add_event(db, id, "kreview", "fix", NULL, fix.buf,
 				      v->reason, NULL, err);
@@ -2468,10 +2220,10 @@ static int verdict_gone(bool *fix_known, struct bugdb *db, const char *id,
 			goto out;
 	}
 	sqlite3_bind_int64(up, 1, now(db));
-	bind_text(up, 2, v->commit);
-	bind_text(up, 3, id);
+	db_bind_text(up, 2, v->commit);
+	db_bind_text(up, 3, id);
 	r = step(db, up, err);
-	done(up);
+	db_done(up);
 	strbuf_addf(&why, "the verifier found it gone at %.12s", v->commit);
 	if (v->reason && *v->reason)
 		strbuf_addf(&why, ": %s", v->reason);
@@ -2491,9 +2243,9 @@ static int verdict_unsure(struct bugdb *db, const char *id,
 	struct strbuf why = STRBUF_INIT;
 	int r;
 
-	bind_text(st, 1, id);
+	db_bind_text(st, 1, id);
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	strbuf_addf(&why, "the verifier is unsure: %s",
 		    v->reason && *v->reason ? v->reason : "no reason given");
 	if (r >= 0)
@@ -2642,7 +2394,7 @@ static void query_stmt_put(struct bugdb_qstmt *slot, sqlite3_stmt *st)
 		sqlite3_finalize(st);
 		return;
 	}
-	done(st);
+	db_done(st);
 	slot->busy = false;
 }
 
@@ -2766,7 +2518,7 @@ int bugdb_count(int64_t *out, struct bugdb *db, struct strbuf *err)
 						   st, 0)) == 0)
 			out[s] = sqlite3_column_int64(st, 1);
 	}
-	done(st);
+	db_done(st);
 	return r < 0 ? r : 0;
 }
 
@@ -2836,72 +2588,72 @@ int bugdb_get_detail(struct bugdb_detail *out, struct bugdb *db,
 		strbuf_addf(err, "no bug '%s' in %s", id, db->section);
 		return r < 0 ? r : -ENOENT;
 	}
-	bind_text(ev, 1, real);
+	db_bind_text(ev, 1, real);
 	while ((r = step(db, ev, err)) == 1) {
 		struct bugdb_event *e;
 
 		ALLOC_GROW(d.events, d.events_nr + 1, alloc);
 		e = &d.events[d.events_nr++];
 		e->at_ms = sqlite3_column_int64(ev, 0);
-		e->actor = col_str(ev, 1);
-		e->kind = col_str(ev, 2);
-		e->old = col_str(ev, 3);
-		e->new = col_str(ev, 4);
-		e->reason = col_str(ev, 5);
-		e->link = col_str(ev, 6);
+		e->actor = db_column_strdup(ev, 1);
+		e->kind = db_column_strdup(ev, 2);
+		e->old = db_column_strdup(ev, 3);
+		e->new = db_column_strdup(ev, 4);
+		e->reason = db_column_strdup(ev, 5);
+		e->link = db_column_strdup(ev, 6);
 	}
-	done(ev);
+	db_done(ev);
 	alloc = 0;
-	bind_text(si, 1, real);
+	db_bind_text(si, 1, real);
 	while (r >= 0 && (r = step(db, si, err)) == 1) {
 		struct bugdb_sighting *s;
 
 		ALLOC_GROW(d.sightings, d.sightings_nr + 1, alloc);
 		s = &d.sightings[d.sightings_nr++];
 		s->at_ms = sqlite3_column_int64(si, 0);
-		s->review = col_str(si, 1);
-		s->msgid = col_str(si, 2);
-		s->patch_subject = col_str(si, 3);
-		s->verdict = col_str(si, 4);
+		s->review = db_column_strdup(si, 1);
+		s->msgid = db_column_strdup(si, 2);
+		s->patch_subject = db_column_strdup(si, 3);
+		s->verdict = db_column_strdup(si, 4);
 		s->support = sqlite3_column_int(si, 5);
 		s->runs = sqlite3_column_int(si, 6);
 		s->revision = sqlite3_column_int(si, 7);
 		s->severity = (enum finding_severity)clamp_int(
 			sqlite3_column_int(si, 8), SEV_LOW, SEV_CRITICAL);
 	}
-	done(si);
+	db_done(si);
 	alloc = 0;
-	bind_text(fx, 1, real);
+	db_bind_text(fx, 1, real);
 	while (r >= 0 && (r = step(db, fx, err)) == 1) {
 		struct bugdb_fixrec *f;
 
 		ALLOC_GROW(d.fixes, d.fixes_nr + 1, alloc);
 		f = &d.fixes[d.fixes_nr++];
-		f->commit = col_str(fx, 0);
-		f->title = col_str(fx, 1);
-		f->branch = col_str(fx, 2);
+		f->commit = db_column_strdup(fx, 0);
+		f->title = db_column_strdup(fx, 1);
+		f->branch = db_column_strdup(fx, 2);
 		f->at_ms = sqlite3_column_int64(fx, 3);
 	}
-	done(fx);
+	db_done(fx);
 	alloc = 0;
-	bind_text(lb, 1, real);
+	db_bind_text(lb, 1, real);
 	while (r >= 0 && (r = step(db, lb, err)) == 1) {
 		struct bugdb_labelrec *l;
 
 		ALLOC_GROW(d.labels, d.labels_nr + 1, alloc);
 		l = &d.labels[d.labels_nr++];
-		l->label = col_str(lb, 0);
-		l->value = col_str(lb, 1);
-		l->set_by = col_str(lb, 2);
+		l->label = db_column_strdup(lb, 0);
+		l->value = db_column_strdup(lb, 1);
+		l->set_by = db_column_strdup(lb, 2);
 	}
-	done(lb);
+	db_done(lb);
 	alloc = 0;
-	bind_text(sg, 1, real);
+	db_bind_text(sg, 1, real);
 	while (r >= 0 && (r = step(db, sg, err)) == 1) {
 		ALLOC_GROW(d.signatures, d.signatures_nr + 1, alloc);
-		d.signatures[d.signatures_nr++] = col_str(sg, 0);
+		d.signatures[d.signatures_nr++] = db_column_strdup(sg, 0);
 	}
-	done(sg);
+	db_done(sg);
 	if (r < 0) {
 		bugdb_detail_release(&d);
 		return r;
@@ -2942,7 +2694,7 @@ int bugdb_digest_pick(struct bugdb_list *out, struct bugdb *db,
 		ALLOC_GROW(l.v, l.nr + 1, l.alloc);
 		bug_from_row(&l.v[l.nr++], st, VIEW_RECORD);
 	}
-	done(st);
+	db_done(st);
 	if (r < 0 || (int64_t)l.nr < o->min_bugs) {
 		bugdb_list_release(&l);
 		return r < 0 ? r : 0;
@@ -2969,17 +2721,17 @@ int bugdb_digest_store(int64_t *id_out, struct bugdb *db,
 	r = begin(db, err);
 	if (r < 0)
 		return r;
-	bind_text(d, 1, message_id);
+	db_bind_text(d, 1, message_id);
 	sqlite3_bind_int64(d, 2, now(db));
 	r = step(db, d, err);
-	done(d);
+	db_done(d);
 	id = sqlite3_last_insert_rowid(db->h);
 	for (size_t i = 0; r >= 0 && i < l->nr; i++) {
 		sqlite3_bind_int64(it, 1, id);
 		sqlite3_bind_int64(it, 2, (int64_t)i + 1);
-		bind_text(it, 3, l->v[i].id);
+		db_bind_text(it, 3, l->v[i].id);
 		r = step(db, it, err);
-		done(it);
+		db_done(it);
 	}
 	if (r < 0) {
 		rollback(db);
@@ -3001,13 +2753,13 @@ int bugdb_digest_ref(char id_out[BUGDB_ID_MAX], struct bugdb *db,
 	int r = 0;
 
 	for (size_t i = 0; i < nr && r == 0; i++) {
-		bind_text(st, 1, msgids[i]);
+		db_bind_text(st, 1, msgids[i]);
 		sqlite3_bind_int(st, 2, ref);
 		r = step(db, st, err);
 		if (r == 1)
 			snprintf(id_out, BUGDB_ID_MAX, "%s",
 				 (const char *)sqlite3_column_text(st, 0));
-		done(st);
+		db_done(st);
 	}
 	return r;
 }
@@ -3027,7 +2779,7 @@ int bugdb_period_counts(int64_t *new_out, int64_t *fixed_out,
 		*new_out = sqlite3_column_int64(st, 0);
 		*fixed_out = sqlite3_column_int64(st, 1);
 	}
-	done(st);
+	db_done(st);
 	return r < 0 ? r : 0;
 }
 
@@ -3038,9 +2790,9 @@ int bugdb_command_seen(struct bugdb *db, const char *msgid,
 				    " message_id = ? LIMIT 1");
 	int r;
 
-	bind_text(st, 1, msgid);
+	db_bind_text(st, 1, msgid);
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	return r;
 }
 
@@ -3053,14 +2805,14 @@ int bugdb_command_log(struct bugdb *db, const char *msgid,
 				    " ?, ?)");
 	int r;
 
-	bind_text(st, 1, msgid ? msgid : "");
-	bind_text(st, 2, sender ? sender : "");
-	bind_text(st, 3, line ? line : "");
-	bind_text(st, 4, result ? result : "");
+	db_bind_text(st, 1, msgid ? msgid : "");
+	db_bind_text(st, 2, sender ? sender : "");
+	db_bind_text(st, 3, line ? line : "");
+	db_bind_text(st, 4, result ? result : "");
 	sqlite3_bind_int(st, 5, ok);
 	sqlite3_bind_int64(st, 6, now(db));
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	return r < 0 ? r : 0;
 }
 
@@ -3169,7 +2921,7 @@ static int run_text(struct bugdb *db, const char *sql, const char *const *args,
 		return -EIO;
 	}
 	for (int i = 0; i < n; i++)
-		bind_text(st, i + 1, args[i]);
+		db_bind_text(st, i + 1, args[i]);
 	r = step(db, st, err);
 	sqlite3_finalize(st);
 	return r < 0 ? r : 0;
@@ -3346,13 +3098,13 @@ int bugdb_move(char id_out[BUGDB_ID_MAX], struct bugdb *from, const char *id,
 					     " WHERE id = ?");
 		int seq = 0;
 
-		bind_text(s, 1, real);
+		db_bind_text(s, 1, real);
 		r = step(from, s, err);
 		if (r == 1) {
-			sig = col_str(s, 0);
+			sig = db_column_strdup(s, 0);
 			seq = sqlite3_column_int(s, 1);
 		}
-		done(s);
+		db_done(s);
 		if (r < 0)
 			goto out;
 		r = match_signature(existing, to, sig ? sig : "", err);
@@ -3425,9 +3177,9 @@ int bugdb_move(char id_out[BUGDB_ID_MAX], struct bugdb *from, const char *id,
 	/* the source's side: the forwarding stub */
 	if (r == 0) {
 		sqlite3_bind_int64(stub, 1, now(from));
-		bind_text(stub, 2, real);
+		db_bind_text(stub, 2, real);
 		r = step(from, stub, err);
-		done(stub);
+		db_done(stub);
 		r = r < 0 ? r : 0;
 	}
 	if (r == 0)
@@ -3476,9 +3228,9 @@ int bugdb_poke(struct bugdb *db, const char *id, const char *actor,
 	r = begin(db, err);
 	if (r < 0)
 		return r;
-	bind_text(st, 1, real);
+	db_bind_text(st, 1, real);
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	if (r >= 0)
 		r = add_event(db, real, actor, "poke", NULL, "stale",
 			      "re-verification requested", link, err);
@@ -3511,9 +3263,9 @@ int bugdb_poked(struct bugdb *db, const char *id, struct strbuf *err)
 	if (r <= 0)
 		return r;
 	sqlite3_bind_int64(st, 1, 0);
-	bind_text(st, 2, real);
+	db_bind_text(st, 2, real);
 	r = step(db, st, err);
-	done(st);
+	db_done(st);
 	return r;
 }
 
@@ -3528,7 +3280,7 @@ int bugdb_pokes_since(size_t *out, struct bugdb *db, int64_t since_ms,
 	r = step(db, st, err);
 	if (r == 1)
 		*out = (size_t)sqlite3_column_int64(st, 0);
-	done(st);
+	db_done(st);
 	return r < 0 ? r : 0;
 }
 
@@ -3556,9 +3308,9 @@ int bugdb_set_no_reminders(struct bugdb *db, const char *id, bool on,
 		      link, err);
 	if (r == 0 && changed && is_human(actor)) {
 		sqlite3_bind_int64(st, 1, now(db));
-		bind_text(st, 2, real);
+		db_bind_text(st, 2, real);
 		r = step(db, st, err);
-		done(st);
+		db_done(st);
 		r = r < 0 ? r : 0;
 	}
 	if (r == 0 && changed)
@@ -3645,9 +3397,9 @@ int bugdb_digest_ids(char ***out, size_t *nr, struct bugdb *db,
 
 	while ((r = step(db, st, err)) == 1) {
 		*out = xrealloc(*out, st_mult(*nr + 1, sizeof(char *)));
-		(*out)[(*nr)++] = col_str(st, 0);
+		(*out)[(*nr)++] = db_column_strdup(st, 0);
 	}
-	done(st);
+	db_done(st);
 	return r < 0 ? r : 0;
 }
 

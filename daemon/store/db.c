@@ -183,14 +183,15 @@ static int db_exec_busy_retry(struct db *db, const char *sql,
 	}
 }
 
-static int migrate(struct db *db, const char *path, struct strbuf *err)
+static int migrate(struct db *db, const char *path,
+		   const struct db_schema *s, struct strbuf *err)
 {
 	int version, appid, r, tables = 0;
 	int latest = 0;
 
-	for (size_t i = 0; i < db_migrations_nr; i++)
-		if (db_migrations[i].version > latest)
-			latest = db_migrations[i].version;
+	for (size_t i = 0; i < s->nr; i++)
+		if (s->migrations[i].version > latest)
+			latest = s->migrations[i].version;
 
 	/*
 	 * Most opens find the schema current: check that without taking
@@ -199,7 +200,7 @@ static int migrate(struct db *db, const char *path, struct strbuf *err)
 	 */
 	if (read_int_pragma(db, "PRAGMA application_id", &appid) == 0 &&
 	    read_int_pragma(db, "PRAGMA user_version", &version) == 0 &&
-	    appid == DB_APPLICATION_ID && version == latest) {
+	    appid == s->application_id && version == latest) {
 		db->version = version;
 		return 0;
 	}
@@ -207,26 +208,17 @@ static int migrate(struct db *db, const char *path, struct strbuf *err)
 	if (r < 0)
 		return r;
 	if (read_int_pragma(db, "PRAGMA application_id", &appid) < 0 ||
-	    read_int_pragma(db, "PRAGMA user_version", &version) < 0) {
+	    read_int_pragma(db, "PRAGMA user_version", &version) < 0 ||
+	    read_int_pragma(db, "SELECT count(*) FROM sqlite_master",
+			    &tables) < 0) {
 		strbuf_addf(err, "'%s': %s", path, db_errmsg(db));
 		r = -EIO;
 		goto fail;
 	}
-	if (appid != 0 && appid != DB_APPLICATION_ID) {
-		strbuf_addf(err, "'%s' is not a kreview database", path);
-		r = -EPROTO;
-		goto fail;
-	}
-	if (appid == 0 && version == 0 &&
-	    read_int_pragma(db, "SELECT count(*) FROM sqlite_master",
-			    &tables) == 0 && tables > 0) {
-		/* someone else's tables: never migrate into them */
-		strbuf_addf(err, "'%s' is not a kreview database", path);
-		r = -EPROTO;
-		goto fail;
-	}
-	if (appid == 0 && version != 0) {
-		strbuf_addf(err, "'%s' is not a kreview database", path);
+	/* someone else's file or tables: never migrate into them */
+	if ((appid != 0 && appid != s->application_id) ||
+	    (appid == 0 && (version != 0 || tables > 0))) {
+		strbuf_addf(err, "'%s' is not a %s", path, s->what);
 		r = -EPROTO;
 		goto fail;
 	}
@@ -237,8 +229,8 @@ static int migrate(struct db *db, const char *path, struct strbuf *err)
 		r = -EPROTO;
 		goto fail;
 	}
-	for (size_t i = 0; i < db_migrations_nr; i++) {
-		const struct db_migration *m = &db_migrations[i];
+	for (size_t i = 0; i < s->nr; i++) {
+		const struct db_migration *m = &s->migrations[i];
 		struct strbuf sql = STRBUF_INIT;
 
 		if (!m->sql || m->version <= version)
@@ -259,9 +251,11 @@ static int migrate(struct db *db, const char *path, struct strbuf *err)
 		struct strbuf sql = STRBUF_INIT;
 
 		strbuf_addf(&sql, "PRAGMA application_id = %d",
-			    DB_APPLICATION_ID);
+			    s->application_id);
 		r = db_exec(db, sql.buf, err);
 		strbuf_release(&sql);
+		if (r == 0 && s->init)
+			r = s->init(db, s->init_arg, err);
 		if (r < 0)
 			goto fail;
 	}
@@ -280,22 +274,38 @@ fail:
 
 int db_open(struct db **out, const char *path, struct strbuf *err)
 {
+	static const struct db_schema main_schema = {
+		.what = "kreview database",
+		.application_id = DB_APPLICATION_ID,
+		.migrations = db_migrations,
+		.create = true,
+	};
+	struct db_schema s = main_schema;
+
+	s.nr = db_migrations_nr;
+	return db_open_schema(out, path, &s, err);
+}
+
+int db_open_schema(struct db **out, const char *path,
+		   const struct db_schema *s, struct strbuf *err)
+{
 	struct db *db = xcalloc(1, sizeof(*db));
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+		    SQLITE_OPEN_EXRESCODE;
 	int r, rc;
 
-	r = mkdir_parents(path);
-	if (r < 0) {
-		strbuf_addf(err, "cannot create the directory of '%s': %s",
-			    path, strerror(-r));
-		goto fail;
+	if (s->create) {
+		flags |= SQLITE_OPEN_CREATE;
+		r = mkdir_parents(path);
+		if (r < 0) {
+			strbuf_addf(err, "cannot create the directory of '%s': %s",
+				    path, strerror(-r));
+			goto fail;
+		}
 	}
-	rc = sqlite3_open_v2(path, &db->h,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				     SQLITE_OPEN_NOMUTEX |
-				     SQLITE_OPEN_EXRESCODE,
-			     NULL);
+	rc = sqlite3_open_v2(path, &db->h, flags, NULL);
 	if (rc != SQLITE_OK) {
-		strbuf_addf(err, "cannot open database '%s': %s", path,
+		strbuf_addf(err, "cannot open %s '%s': %s", s->what, path,
 			    db->h ? sqlite3_errmsg(db->h) :
 				    sqlite3_errstr(rc));
 		r = -EIO;
@@ -324,7 +334,7 @@ int db_open(struct db **out, const char *path, struct strbuf *err)
 		    err);
 	if (r < 0)
 		goto fail;
-	r = migrate(db, path, err);
+	r = migrate(db, path, s, err);
 	if (r < 0)
 		goto fail;
 	*out = db;

@@ -33,6 +33,29 @@ struct db;
 int db_open(struct db **out, const char *path, struct strbuf *err);
 void db_close(struct db *db);
 
+struct db_migration;
+
+/*
+ * Another kind of kreview database set up the same way (the bug
+ * databases): 'what' names it in errors ("kreview bug database"), the
+ * application_id marks its files, 'migrations' are its schema.
+ * Without 'create' a missing file is an error.  'init' runs once, in
+ * the transaction that creates the schema of a new file (it may refuse
+ * with a negative errno, and nothing is created).
+ */
+struct db_schema {
+	const char *what;
+	int application_id;
+	const struct db_migration *migrations;
+	size_t nr;
+	bool create;
+	int (*init)(struct db *db, void *arg, struct strbuf *err);
+	void *init_arg;
+};
+
+int db_open_schema(struct db **out, const char *path,
+		   const struct db_schema *s, struct strbuf *err);
+
 /* The raw handle, for the store modules. */
 sqlite3 *db_handle(struct db *db);
 /* Schema version after migrations. */

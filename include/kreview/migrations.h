@@ -1,6 +1,7 @@
 /*
- * migrations.h - the SQL migrations of db/, embedded at build time.
- * db_migrations[] is sorted by version; versions start at 1 and have no
+ * migrations.h - the SQL migrations of db/ (the main database) and
+ * db/bugs/ (each per-section bug database), embedded at build time.
+ * Each table is sorted by version; versions start at 1 and have no
  * gaps.  Shipped migrations are never edited, only added.
  */
 #ifndef KREVIEW_MIGRATIONS_H
@@ -16,5 +17,7 @@ struct db_migration {
 
 extern const struct db_migration db_migrations[];
 extern const size_t db_migrations_nr;
+extern const struct db_migration bugdb_migrations[];
+extern const size_t bugdb_migrations_nr;
 
 #endif
