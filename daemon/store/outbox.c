@@ -776,6 +776,16 @@ static bool curl_transient(CURLcode c)
 	case CURLE_GOT_NOTHING:
 	case CURLE_PARTIAL_FILE:
 	case CURLE_WEIRD_SERVER_REPLY:
+	/*
+	 * TLS trouble (no STARTTLS offered, a handshake or certificate
+	 * failure, an unreadable CA file) is the server's or the
+	 * operator's to fix, never the mail's: keep it queued with
+	 * backoff, up to max_attempts, instead of declaring it dead.
+	 */
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
 		return true;
 	default:
 		return false;

@@ -4,9 +4,12 @@
 Writes each received transaction to OUTDIR/N.txt (MAIL FROM, RCPT TO,
 AUTH, then DATA exactly as received, dot-unstuffed, CRLF kept) and its
 port to OUTDIR/port.  FAIL=4xx|5xx in the environment answers DATA with
-that code instead of 250.  Never listens beyond 127.0.0.1.
+that code instead of 250.  With TLS_CERT and TLS_KEY (PEM files) it
+offers STARTTLS, logs "STARTTLS <protocol>" once the handshake is done,
+and refuses AUTH and MAIL before it (530), as a real submission server
+does.  Never listens beyond 127.0.0.1.
 """
-import os, socketserver, sys
+import os, socketserver, ssl, sys
 
 OUT = sys.argv[1]
 COUNT = [0]
@@ -18,6 +21,11 @@ class H(socketserver.StreamRequestHandler):
     def handle(self):
         self.send("220 localhost test ESMTP")
         env = []
+        tls = None
+        if os.environ.get("TLS_CERT"):
+            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            tls.load_cert_chain(os.environ["TLS_CERT"], os.environ["TLS_KEY"])
+        secure = False
         while True:
             line = self.rfile.readline()
             if not line:
@@ -25,7 +33,24 @@ class H(socketserver.StreamRequestHandler):
             cmd = line.decode("latin-1").rstrip("\r\n")
             up = cmd.upper()
             if up.startswith("EHLO"):
-                self.wfile.write(b"250-localhost\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n")
+                offer = b"250-STARTTLS\r\n" if tls and not secure else b""
+                self.wfile.write(b"250-localhost\r\n" + offer +
+                                 b"250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n")
+            elif up == "STARTTLS" and tls and not secure:
+                self.send("220 go ahead")
+                self.wfile.flush()
+                try:
+                    conn = tls.wrap_socket(self.connection, server_side=True)
+                except (ssl.SSLError, OSError):
+                    return  # the client refused our certificate
+                self.connection = conn
+                self.rfile = conn.makefile("rb")
+                self.wfile = conn.makefile("wb", buffering=0)
+                secure = True
+                env.append("STARTTLS " + conn.version())
+            elif tls and not secure and (up.startswith("AUTH") or
+                                         up.startswith("MAIL")):
+                self.send("530 must issue a STARTTLS command first")
             elif up.startswith("HELO"):
                 self.send("250 localhost")
             elif up.startswith("AUTH"):
