@@ -1,5 +1,6 @@
 /* Patch mail bodies: classification and splitting, see body.h. */
 #include "kreview/body.h"
+#include "kreview/hash.h"
 #include "kreview/strbuf.h"
 
 #include <ctype.h>
@@ -413,4 +414,32 @@ int body_split(struct body *out, const char *text, size_t len,
 
 	strbuf_release(&derr);
 	return ret;
+}
+
+void body_patch_id(char out[41], const char *diff, size_t len)
+{
+	struct strbuf norm = STRBUF_INIT;
+	const char *p = diff, *end = diff + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *next = eol ? eol + 1 : end;
+
+		if (!strncmp(p, "index ", 6) && next - p > 6) {
+			p = next;
+			continue;
+		}
+		if (next - p >= 2 && !strncmp(p, "@@", 2)) {
+			strbuf_addstr(&norm, "@@\n");
+			p = next;
+			continue;
+		}
+		for (const char *c = p; c < next; c++)
+			if (!isspace((unsigned char)*c))
+				strbuf_addch(&norm, *c);
+		strbuf_addch(&norm, '\n');
+		p = next;
+	}
+	hash_git_blob(out, norm.buf, norm.len);
+	strbuf_release(&norm);
 }

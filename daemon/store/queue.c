@@ -1,6 +1,9 @@
 /* The daemon's job queue; see queue.h for the state machine. */
 #include "kreview/queue.h"
+#include "kreview/body.h"
 #include "kreview/db.h"
+#include "kreview/msg.h"
+#include "kreview/store_series.h"
 #include "kreview/strbuf.h"
 
 #include <time.h>
@@ -185,6 +188,84 @@ static int supersede_older(struct db *db, int64_t series, int64_t now_ms,
 	return r < 0 ? r : 0;
 }
 
+/*
+ * The patch ids (body_patch_id()) of a revision's patches in slot
+ * order, into 'ids' (total * 41 bytes).  0 when some slot holds no
+ * stored patch with a diff: such a revision is never "identical".
+ */
+static int patch_ids(char **ids, int *total, struct db *db, int64_t series,
+		     struct strbuf *err)
+{
+	struct store_series s = STORE_SERIES_INIT;
+	int r = store_series_load(&s, db, series, err);
+
+	*ids = NULL;
+	*total = 0;
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	*ids = xcalloc((size_t)s.total + 1, 41);
+	r = 1;
+	for (int i = 0; i < s.total && r == 1; i++) {
+		struct msg m = MSG_INIT;
+		struct body b = BODY_INIT;
+
+		msg_init(&m);
+		body_init(&b);
+		if (!s.patches[i].raw ||
+		    msg_parse(&m, s.patches[i].raw, s.patches[i].len, NULL) < 0 ||
+		    body_split(&b, m.body, m.body_len, NULL) < 0 || !b.diff)
+			r = 0;
+		else
+			body_patch_id(*ids + 41 * i, b.diff, strlen(b.diff));
+		body_release(&b);
+		msg_release(&m);
+	}
+	*total = s.total;
+	store_series_release(&s);
+	return r;
+}
+
+/*
+ * An earlier revision (the prev_version chain) whose review is done and
+ * whose patches are identical to this revision's, in the same order: a
+ * RESEND, or a new version that changed nothing but its subject or
+ * commit messages, needs no second review.  *out is its id, or 0.
+ */
+static int identical_reviewed(int64_t *out, struct db *db, int64_t series,
+			      struct strbuf *err)
+{
+	sqlite3_stmt *st = db_prepare(
+		db, "WITH RECURSIVE older(id, depth) AS ("
+		    " SELECT prev_version, 1 FROM series WHERE id = ?1"
+		    " AND prev_version IS NOT NULL"
+		    " UNION SELECT s.prev_version, o.depth + 1 FROM series s"
+		    " JOIN older o ON s.id = o.id"
+		    " WHERE s.prev_version IS NOT NULL AND o.depth < 64)"
+		    " SELECT o.id FROM older o JOIN job j ON j.series_id = o.id"
+		    " WHERE j.state = 'done' ORDER BY o.depth LIMIT 1");
+	char *mine = NULL, *theirs = NULL;
+	int64_t other = 0;
+	int n_mine = 0, n_theirs = 0, r;
+
+	*out = 0;
+	db_bind_int64(st, 1, series);
+	r = db_step(db, st, err);
+	if (r == 1)
+		other = sqlite3_column_int64(st, 0);
+	db_done(st);
+	if (r <= 0)
+		return r;
+	r = patch_ids(&mine, &n_mine, db, series, err);
+	if (r == 1)
+		r = patch_ids(&theirs, &n_theirs, db, other, err);
+	if (r == 1 && n_mine == n_theirs && n_mine > 0 &&
+	    !memcmp(mine, theirs, (size_t)n_mine * 41))
+		*out = other;
+	free(mine);
+	free(theirs);
+	return r < 0 ? r : 0;
+}
+
 static int insert_job(struct db *db, int64_t series, const char *list,
 		      const char *endpoint, int priority, const char *state,
 		      const char *why, int64_t now_ms, struct strbuf *err)
@@ -226,6 +307,7 @@ int queue_scan(size_t *queued_out, struct db *db, const char *endpoint,
 		char *list = NULL;
 		int present = 0, priority = 0;
 		bool bad = false, newer = false;
+		int64_t same = 0;
 
 		r = series_content(&present, &bad, db, ids[i], err);
 		if (r < 0)
@@ -234,6 +316,8 @@ int queue_scan(size_t *queued_out, struct db *db, const char *endpoint,
 		if (r < 0)
 			goto fail;
 		r = series_origin(&list, &priority, db, ids[i], err);
+		if (r == 0 && !bad && present && !newer)
+			r = identical_reviewed(&same, db, ids[i], err);
 		if (r < 0) {
 			free(list);
 			goto fail;
@@ -249,6 +333,15 @@ int queue_scan(size_t *queued_out, struct db *db, const char *endpoint,
 				       "superseded",
 				       "a newer revision was queued first",
 				       now_ms, err);
+		else if (same) {
+			char why[96];
+
+			snprintf(why, sizeof(why),
+				 "the same patches as series %" PRId64
+				 ", reviewed already", same);
+			r = insert_job(db, ids[i], list, endpoint, priority,
+				       "skipped", why, now_ms, err);
+		}
 		else {
 			r = supersede_older(db, ids[i], now_ms, err);
 			if (r == 0)

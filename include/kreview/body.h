@@ -69,4 +69,14 @@ void body_release(struct body *b);
 int body_split(struct body *out, const char *text, size_t len,
 	       struct strbuf *err);
 
+/*
+ * The content id of a diff ('diff' of body_split()), in the spirit of
+ * "git patch-id": a SHA-1 (40 hex digits) of its lines with every
+ * whitespace character removed, "index" lines dropped and hunk headers
+ * cut to "@@", so that a patch resent unchanged - or moved to other
+ * line numbers, or re-whitespaced - keeps its id.  The commit message
+ * is not part of it.
+ */
+void body_patch_id(char out[41], const char *diff, size_t len);
+
 #endif

@@ -518,6 +518,38 @@ static void test_archive(void **state)
 	free(tmp);
 }
 
+/* Same change, other index line, line numbers and whitespace: same id. */
+static void test_patch_id(void **state)
+{
+	static const char a[] =
+		"diff --git a/io_uring/rw.c b/io_uring/rw.c\n"
+		"index 1111111..2222222 100644\n"
+		"--- a/io_uring/rw.c\n+++ b/io_uring/rw.c\n"
+		"@@ -10,6 +10,7 @@ int io_read(struct io_kiocb *req)\n"
+		" \tint ret;\n+\tret = 0;\n \treturn ret;\n";
+	static const char b[] =
+		"diff --git a/io_uring/rw.c b/io_uring/rw.c\n"
+		"index 3333333..4444444 100644\n"
+		"--- a/io_uring/rw.c\n+++ b/io_uring/rw.c\n"
+		"@@ -42,6 +42,7 @@ int io_read(struct io_kiocb *req)\n"
+		" \tint  ret;\n+\tret = 0; \n \treturn ret;\n";
+	static const char c[] =
+		"diff --git a/io_uring/rw.c b/io_uring/rw.c\n"
+		"index 1111111..2222222 100644\n"
+		"--- a/io_uring/rw.c\n+++ b/io_uring/rw.c\n"
+		"@@ -10,6 +10,7 @@ int io_read(struct io_kiocb *req)\n"
+		" \tint ret;\n+\tret = 1;\n \treturn ret;\n";
+	char ia[41], ib[41], ic[41];
+
+	(void)state;
+	body_patch_id(ia, a, strlen(a));
+	body_patch_id(ib, b, strlen(b));
+	body_patch_id(ic, c, strlen(c));
+	assert_int_equal(strlen(ia), 40);
+	assert_string_equal(ia, ib);
+	assert_string_not_equal(ia, ic);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -528,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_split_plain_and_bad),
 		cmocka_unit_test(test_quoted),
 		cmocka_unit_test(test_archive),
+		cmocka_unit_test(test_patch_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

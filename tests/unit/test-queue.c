@@ -2,13 +2,18 @@
  * Tests for the daemon's job queue: which revisions become jobs (and
  * only once), supersession by newer revisions, priorities, leases with
  * expiry and attempts, backoff after failures, finishing only under a
- * held lease, daily usage and budget waits across a UTC day.  Series
- * and messages are written straight into a fresh database.
+ * held lease, daily usage and budget waits across a UTC day, resends
+ * of reviewed patches skipped.  Series and messages are written
+ * straight into a fresh database.
  */
 #include "testutil.h"
 
 #include "kreview/db.h"
+#include "kreview/msg.h"
 #include "kreview/queue.h"
+#include "kreview/store.h"
+
+#include <gmime/gmime.h>
 
 #define DAY_MS INT64_C(86400000)
 /* 2026-06-01T12:00:00Z */
@@ -449,6 +454,79 @@ static void test_state_names(void **state)
 	assert_int_equal(queue_state_parse(&s, "dead"), -EINVAL);
 }
 
+/* A stored patch mail 'msgid' whose diff adds 'line' (raw bytes kept). */
+static void patch_mail(struct db *db, const char *msgid, const char *subject,
+		       const char *hunk_at, const char *line)
+{
+	struct strbuf raw = STRBUF_INIT, err = STRBUF_INIT;
+	enum store_add_result res;
+	struct msg m;
+
+	strbuf_addf(&raw,
+		    "From: Jane <jane@example.org>\nMessage-ID: <%s>\n"
+		    "Subject: %s\nDate: Mon, 1 Jun 2026 10:00:00 +0000\n\n"
+		    "Commit message.\n\nSigned-off-by: Jane <jane@example.org>\n"
+		    "---\ndiff --git a/io_uring/rw.c b/io_uring/rw.c\n"
+		    "index 1111111..2222222 100644\n--- a/io_uring/rw.c\n"
+		    "+++ b/io_uring/rw.c\n@@ %s @@ int io_read(void)\n"
+		    " \tint ret;\n+%s\n \treturn ret;\n",
+		    msgid, subject, hunk_at, line);
+	msg_init(&m);
+	assert_int_equal(msg_parse(&m, raw.buf, raw.len, NULL), 0);
+	assert_int_equal(db_begin(db, &err), 0);
+	assert_int_equal(store_add_message(&res, db, &m, false,
+					   &(struct store_input){
+						   .raw = raw.buf,
+						   .len = raw.len,
+						   .where = "test" },
+					   &err),
+			 0);
+	assert_int_equal(db_commit(db, &err), 0);
+	msg_release(&m);
+	strbuf_release(&raw);
+	strbuf_release(&err);
+}
+
+/* A resend of reviewed patches is not reviewed again; a change is. */
+static void test_identical_resend(void **state)
+{
+	struct fixture *f = *state;
+	const char *why;
+	sqlite3_stmt *st;
+
+	patch_mail(f->db, "r1@x", "[PATCH] io_uring: one", "-10,2 +10,3",
+		   "\tret = 0;");
+	series(f->db, 21, 0, true, false, "r1@x");
+	assert_int_equal(scan(f->db, NOW), 1);
+	/* the resend while v1 still waits: v1 superseded, resend queued */
+	patch_mail(f->db, "r1b@x", "[PATCH RESEND] io_uring: one",
+		   "-10,2 +10,3", "\tret = 0;");
+	series(f->db, 22, 21, true, false, "r1b@x");
+	assert_int_equal(scan(f->db, NOW), 1);
+	assert_string_equal(job_state(f->db, 21), "superseded");
+	assert_string_equal(job_state(f->db, 22), "queued");
+	exec(f->db, "UPDATE job SET state = 'done' WHERE series_id = 22");
+
+	/* reviewed: the same patch again (other line numbers, spaces) */
+	patch_mail(f->db, "r1c@x", "[PATCH RESEND] io_uring: one",
+		   "-40,2 +40,3", "\tret  = 0; ");
+	series(f->db, 23, 22, true, false, "r1c@x");
+	assert_int_equal(scan(f->db, NOW), 0);
+	assert_string_equal(job_state(f->db, 23), "skipped");
+	st = db_prepare(f->db, "SELECT last_error FROM job WHERE series_id = 23");
+	assert_int_equal(db_step(f->db, st, NULL), 1);
+	why = (const char *)sqlite3_column_text(st, 0);
+	assert_string_equal(why, "the same patches as series 22, reviewed already");
+	db_done(st);
+
+	/* a real change after the reviewed one is reviewed */
+	patch_mail(f->db, "r2@x", "[PATCH v2] io_uring: one", "-10,2 +10,3",
+		   "\tret = 1;");
+	series(f->db, 24, 23, true, false, "r2@x");
+	assert_int_equal(scan(f->db, NOW), 1);
+	assert_string_equal(job_state(f->db, 24), "queued");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,8 +539,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_finish_and_fail, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identical_resend, setup,
+						teardown),
 		cmocka_unit_test(test_state_names),
 	};
+	int r;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	g_mime_init();
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	g_mime_shutdown();
+	return r;
 }
