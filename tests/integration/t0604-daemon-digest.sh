@@ -6,7 +6,7 @@
 # list copy (To the list, Cc the section's M:, same body, new
 # Message-ID); bugs.digest_daily_limit caps the digests of a day, the
 # other section waiting for the next day (round robin).  The clock is
-# KREVIEW_TEST_NOW_MS; the bug comes from a review against the mock LLM
+# KREVIEW_TEST_NOW_MS; 'kreview bugs digest --queue' queues one too.  The bug comes from a review against the mock LLM
 # as in t0602, and a copy of its database plays a second section.
 . "$(dirname "$0")/lib.sh"
 repo="$TRASH/repo"
@@ -194,4 +194,12 @@ grepq "digest of" "$TRASH/d2b.err" && { cat "$TRASH/d2b.err"; fail "digest befor
 once d31 KREVIEW_TEST_NOW_MS=$((T + 31 * 24 * h))
 grepq "digest of NETWORKING \[GENERAL\] (1 bugs) queued as [0-9]* <kreview\.[^>]*>$" "$TRASH/d31.err" ||
 	{ cat "$TRASH/d31.err"; fail "released section not sent to the list"; }
+
+# ---- the CLI queues one as the daemon would ---------------------------------
+"$KREVIEW" bugs digest --config "$TRASH/config.yaml" --subsystem IO_URING --queue \
+	> "$TRASH/cli.out" 2>&1 || { cat "$TRASH/cli.out"; fail "bugs digest --queue"; }
+grepq "^digest of IO_URING (1 bugs) queued as outbox row [0-9]* <kreview\..*>, to the curator for moderation$" \
+	"$TRASH/cli.out" || { cat "$TRASH/cli.out"; fail "bugs digest --queue output"; }
+[ "$(digests | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')" = 5 ] ||
+	fail "the CLI digest is not in the outbox"
 exit 0
