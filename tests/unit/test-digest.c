@@ -55,7 +55,7 @@ static void admit(struct fx *f, int s)
 	assert_int_equal(bugdb_open(&bdb, p.buf, sections[s], &err), 0);
 	bugdb_set_clock(bdb, T0 - 60 * DAY);
 	for (int i = 0; i < 2; i++) {
-		char fp[8], fn[16];
+		char fp[16], fn[16];
 		struct bugdb_finding b = {
 			.fingerprint = fp, .title = "a leak", .file = "x.c",
 			.function = fn, .category = "resource-leak",
