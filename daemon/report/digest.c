@@ -257,11 +257,12 @@ static bool released(struct db *db, const char *section)
  * Store the numbering, enqueue 'm' and record it, the last two in one
  * transaction of 'db' (the caller's if one is open).
  */
-static int send(struct digest_result *out, struct db *db, struct bugdb *bdb,
-		struct reply_mail *m, const struct bugdb_list *l,
-		enum digest_cause cause, bool curator, const char *of_msgid,
-		const char *subject, const char *body,
-		const struct digest_opts *o, struct strbuf *err)
+static int queue_mail(struct digest_result *out, struct db *db,
+		      struct bugdb *bdb, struct reply_mail *m,
+		      const struct bugdb_list *l, enum digest_cause cause,
+		      bool curator, const char *of_msgid, const char *subject,
+		      const char *body, const struct digest_opts *o,
+		      struct strbuf *err)
 {
 	bool own = sqlite3_get_autocommit(db_handle(db));
 	int64_t id = 0, now = now_of(o);
@@ -353,8 +354,8 @@ static int queue_new(struct digest_result *out, struct db *db,
 		    err);
 	if (r != 0)
 		goto out;
-	r = send(out, db, bdb, &m, &l, cause, curator, NULL, subject.buf,
-		 body.buf, o, err);
+	r = queue_mail(out, db, bdb, &m, &l, cause, curator, NULL,
+		       subject.buf, body.buf, o, err);
 out:
 	if (why.len)
 		out->why = strbuf_detach(&why, NULL);
@@ -500,8 +501,8 @@ int digest_release(struct digest_result *out, struct db *db,
 	r = compose(&m, bdb, &l, s.subject, s.body, false, o, &why, err);
 	if (r != 0)
 		goto out;
-	r = send(out, db, bdb, &m, &l, DIGEST_UPSTREAM, false, msgid,
-		 s.subject, s.body, o, err);
+	r = queue_mail(out, db, bdb, &m, &l, DIGEST_UPSTREAM, false, msgid,
+		       s.subject, s.body, o, err);
 out:
 	if (why.len)
 		out->why = strbuf_detach(&why, NULL);
