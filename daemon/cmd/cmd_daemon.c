@@ -1014,8 +1014,8 @@ static void report_digest(void *ctx, const struct digest_result *r)
 		log_notice("digest of %s (%zu bugs) queued as %" PRId64 " <%s>%s",
 			   r->section, r->bugs, r->outbox_id, r->msgid,
 			   r->to_curator ? ", to the curator for moderation" : "");
-	else
-		log_info("no digest of %s: %s", r->section,
+	else	/* looked at again after every poll: not above debug */
+		log_debug("no digest of %s: %s", r->section,
 			 r->why ? r->why : "nothing to send");
 }
 
