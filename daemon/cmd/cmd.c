@@ -72,6 +72,7 @@ const struct cmd cmd_table[] = {
 	  "                      [ID...]\n"
 	  "kreview bugs scan-fixes [--tree DIR] [--branch REF]... [--max-count N]\n"
 	  "kreview bugs digest --subsystem S [--dry-run]\n"
+	  "kreview bugs digest --subsystem S --queue [--maintainers FILE] [--db FILE]\n"
 	  "kreview bugs export --format json|html [--subsystem S] [--output DIR]\n"
 	  "kreview bugs mail [--maintainers FILE] [--queue [--db FILE]] MAIL|-\n"
 	  "\n"

@@ -8,6 +8,7 @@
 #include "kreview/cmd.h"
 #include "kreview/config.h"
 #include "kreview/db.h"
+#include "kreview/digest.h"
 #include "kreview/job.h"
 #include "kreview/llm.h"
 #include "kreview/maint.h"
@@ -405,6 +406,54 @@ out:
 	return ret;
 }
 
+/* "digest --queue": compose and queue it as the daemon would (digest.h). */
+static int queue_digest(struct bugs_ctx *c)
+{
+	const char *mfile = c->o.maintainers ? c->o.maintainers :
+			    c->bc->maintainers;
+	const char *dbpath = c->o.db ? c->o.db : c->cfg->database;
+	struct digest_opts o = { .cfg = c->cfg, .bugs = c->bc,
+				 .dir = c->dir.buf };
+	struct strbuf err = STRBUF_INIT;
+	struct digest_result res;
+	struct bugdb *bdb = NULL;
+	struct maint *m = NULL;
+	struct db *db = NULL;
+	int ret = BUGS_FAIL;
+
+	memset(&res, 0, sizeof(res));
+	if (open_section(&bdb, c) < 0)
+		goto out;
+	if ((mfile && maint_load_file(&m, mfile, NULL, &err) < 0) ||
+	    db_open(&db, dbpath, &err) < 0) {
+		fprintf(stderr, "kreview: %s\n", err.buf);
+		goto out;
+	}
+	o.maint = m;
+	if (digest_queue(&res, db, bdb, DIGEST_CLI, &o, &err) < 0) {
+		fprintf(stderr, "kreview: cannot queue the digest: %s\n",
+			err.buf);
+		goto out;
+	}
+	if (!res.outbox_id) {
+		fprintf(stderr, "kreview: %s: no digest queued: %s\n",
+			res.section, res.why);
+		ret = BUGS_OK;
+		goto out;
+	}
+	printf("digest of %s (%zu bugs) queued as outbox row %" PRId64
+	       " <%s>%s\n", res.section, res.bugs, res.outbox_id, res.msgid,
+	       res.to_curator ? ", to the curator for moderation" : "");
+	ret = BUGS_OK;
+out:
+	digest_result_release(&res);
+	bugdb_close(bdb);
+	maint_free(m);
+	db_close(db);
+	strbuf_release(&err);
+	return ret;
+}
+
 static int do_digest(struct bugs_ctx *c)
 {
 	struct bugdb_digest_opts dopt;
@@ -420,6 +469,8 @@ static int do_digest(struct bugs_ctx *c)
 		fprintf(stderr, "kreview: digest needs --subsystem\n");
 		return BUGS_USAGE;
 	}
+	if (c->o.queue)
+		return queue_digest(c);
 	if (open_section(&db, c) < 0)
 		goto out;
 	dopt.min_bugs = c->bc->digest_min_bugs;
@@ -429,7 +480,7 @@ static int do_digest(struct bugs_ctx *c)
 	dopt.reverify_max_age_ms = c->bc->digest_reverify_max_age_ms;
 	if (bugdb_digest_pick(&l, db, &dopt, &err) < 0 ||
 	    bugdb_count(counts, db, &err) < 0 ||
-	    bugdb_period_counts(&nnew, &nfixed, db, t - 30 * 86400000LL,
+	    bugdb_period_counts(&nnew, &nfixed, db, t - c->bc->digest_period_ms,
 				&err) < 0) {
 		fprintf(stderr, "kreview: %s\n", err.buf);
 		goto out;

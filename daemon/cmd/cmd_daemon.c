@@ -10,10 +10,12 @@
 #include "kreview/config.h"
 #include "kreview/daemon.h"
 #include "kreview/db.h"
+#include "kreview/digest.h"
 #include "kreview/ingest.h"
 #include "kreview/job.h"
 #include "kreview/llm.h"
 #include "kreview/log.h"
+#include "kreview/maint.h"
 #include "kreview/nmtag.h"
 #include "kreview/outbox.h"
 #include "kreview/prompt.h"
@@ -1005,6 +1007,54 @@ static void process_commands(struct daemon *d)
 	strbuf_release(&err);
 }
 
+static void report_digest(void *ctx, const struct digest_result *r)
+{
+	(void)ctx;
+	if (r->outbox_id)
+		log_notice("digest of %s (%zu bugs) queued as %" PRId64 " <%s>%s",
+			   r->section, r->bugs, r->outbox_id, r->msgid,
+			   r->to_curator ? ", to the curator for moderation" : "");
+	else	/* looked at again after every poll: not above debug */
+		log_debug("no digest of %s: %s", r->section,
+			 r->why ? r->why : "nothing to send");
+}
+
+/*
+ * The bug digests that are due (digest.h), after each poll.  On the
+ * loop thread: a few local queries, and at most digest_daily_limit
+ * digests a day are composed.
+ */
+static void send_digests(struct daemon *d)
+{
+	const struct kreview_config *cfg = d->cref->cfg;
+	const struct bugdb_config *bc = cfg->bugs;
+	struct digest_opts o = { .cfg = cfg, .bugs = bc,
+				 .now_ms = daemon_now_ms() };
+	struct strbuf dir = STRBUF_INIT, err = STRBUF_INIT;
+	struct digest_pass_stats st;
+	struct maint *m = NULL;
+
+	if (!bc || !bc->digest_sections.nr)
+		return;
+	if (bc->maintainers &&
+	    maint_load_file(&m, bc->maintainers, NULL, &err) < 0) {
+		log_error("no digests: %s", err.buf);
+		goto out;
+	}
+	bugdb_config_dir(&dir, bc, cfg->state_dir);
+	o.dir = dir.buf;
+	o.maint = m;
+	if (digest_pass(&st, d->db, &o, report_digest, d, &err) < 0)
+		log_error("cannot send digests: %s", err.buf);
+	else if (st.deferred)
+		log_info("%zu digests due wait for tomorrow (bugs.digest_daily_limit %d)",
+			 st.deferred, bc->digest_daily_limit);
+out:
+	maint_free(m);
+	strbuf_release(&dir);
+	strbuf_release(&err);
+}
+
 static void assemble_and_queue(struct daemon *d)
 {
 	const struct kreview_config *cfg = d->cref->cfg;
@@ -1230,6 +1280,7 @@ static int run(struct daemon *d)
 		if (!d->stopping) {
 			if (poll_sources(d, first) || first) {
 				process_commands(d);
+				send_digests(d);
 				assemble_and_queue(d);
 			}
 			first = false;

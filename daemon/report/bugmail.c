@@ -4,6 +4,7 @@
 #include "kreview/bugdb.h"
 #include "kreview/config.h"
 #include "kreview/db.h"
+#include "kreview/digest.h"
 #include "kreview/maint.h"
 #include "kreview/outbox.h"
 #include "kreview/store.h"
@@ -79,6 +80,7 @@ int bugmail_handle(struct bugmail_result *out, struct strbuf *text,
 				  .now_ms = o->now_ms };
 	struct reply_opts ro = REPLY_OPTS_INIT;
 	struct strbuf why = STRBUF_INIT;
+	struct digest_cmd dc = { 0 };
 	struct reply_mail m;
 	char **lists = NULL;
 	size_t nlists = 0;
@@ -101,6 +103,16 @@ int bugmail_handle(struct bugmail_result *out, struct strbuf *text,
 	out->no_list = !reply_to_list(t, cfg->lists,
 				      (const char *const *)lists, nlists);
 	ctx.no_list = out->no_list;
+	if (db) {
+		dc.db = db;
+		dc.o.cfg = cfg;
+		dc.o.bugs = bc;
+		dc.o.dir = o->dir;
+		dc.o.maint = o->maint;
+		dc.o.now_ms = o->now_ms;
+		ctx.digest = digest_command;
+		ctx.digest_data = &dc;
+	}
 	r = bugcmd_process(text, &out->duplicate, &out->failed, &ctx, &t->msg,
 			   err);
 	if (r < 0 || !text->len || !db)

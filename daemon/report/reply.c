@@ -1766,6 +1766,108 @@ out:
 	return ret;
 }
 
+/* The mailboxes of 'in' not in 'seen' (by address) into 'out'. */
+static void new_mailboxes(struct config_strlist *out, struct mbox_list *seen,
+			  const struct config_strlist *in)
+{
+	struct mbox_list ml = { 0 };
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; in && i < in->nr; i++)
+		mbox_list_parse(&ml, in->v[i]);
+	for (size_t i = 0; i < ml.nr; i++) {
+		if (mbox_list_has(seen, ml.addrs[i]))
+			continue;
+		mbox_list_add(seen, "", ml.addrs[i]);
+		strbuf_reset(&sb);
+		format_mailbox(&sb, ml.names[i], ml.addrs[i]);
+		strlist_add(out, sb.buf);
+	}
+	strbuf_release(&sb);
+	mbox_list_release(&ml);
+}
+
+int reply_compose_new(struct reply_mail *out, const char *subject,
+		      const struct config_strlist *to,
+		      const struct config_strlist *cc, const char *body,
+		      const struct reply_opts *o, struct strbuf *err)
+{
+	struct config_strlist t = { 0 }, c = { 0 };
+	struct mbox_list seen = { 0 };
+	struct strbuf a = STRBUF_INIT, sb = STRBUF_INIT;
+	struct reply_mail m;
+	const char *domain;
+	int ret;
+
+	memset(&m, 0, sizeof(m));
+	ret = from_address(&a, o, err);
+	if (ret < 0)
+		goto out;
+	mbox_list_add(&seen, "", o->own_address ? o->own_address : a.buf);
+	new_mailboxes(&t, &seen, to);
+	new_mailboxes(&c, &seen, cc);
+	if (!t.nr && !c.nr) {
+		strbuf_addstr(err, "no recipient");
+		ret = -EINVAL;
+		goto out;
+	}
+	if (t.nr + c.nr > REPLY_MAX_RCPTS) {
+		strbuf_addf(err, "%zu recipients, more than %d", t.nr + c.nr,
+			    REPLY_MAX_RCPTS);
+		ret = -E2BIG;
+		goto out;
+	}
+	m.env_from = xstrdup(a.buf);
+	for (size_t i = 0; i < seen.nr; i++)
+		if (i) /* the first is kreview */
+			strarr_add(&m.rcpts, &m.rcpts_nr, seen.addrs[i]);
+	domain = o->msgid_domain && *o->msgid_domain
+			 ? o->msgid_domain
+			 : strchr(m.env_from, '@') + 1;
+	reply_msgid_new(&sb, domain);
+	m.msgid = strbuf_detach(&sb, NULL);
+	m.in_reply_to = xstrdup(m.msgid);
+	m.subject = xstrdup(subject);
+	{
+		struct config_strlist from = { 0 };
+
+		strlist_add(&from, o->from);
+		add_address_header(&m.text, "From", &from);
+		config_strlist_release(&from);
+	}
+	add_address_header(&m.text, "To", &t);
+	add_address_header(&m.text, "Cc", &c);
+	reply_add_header(&m.text, "Subject", m.subject);
+	strbuf_addf(&m.text, "Message-ID: <%s>\n", m.msgid);
+	if (o->reply_to && *o->reply_to) {
+		struct config_strlist rt = { 0 };
+
+		strlist_add(&rt, o->reply_to);
+		add_address_header(&m.text, "Reply-To", &rt);
+		config_strlist_release(&rt);
+	}
+	strbuf_addstr(&m.text, "MIME-Version: 1.0\n"
+			       "Content-Type: text/plain; charset=utf-8\n"
+			       "Content-Transfer-Encoding: 8bit\n"
+			       "Auto-Submitted: auto-generated\n"
+			       "X-Mailer: kreview " KREVIEW_VERSION "\n\n");
+	strbuf_addstr(&m.text, body);
+	if (m.text.len && m.text.buf[m.text.len - 1] != '\n')
+		strbuf_addch(&m.text, '\n');
+	reply_qp_if_needed(&m.text);
+	m.kind = REPLY_KIND_DIGEST;
+	*out = m;
+	memset(&m, 0, sizeof(m));
+out:
+	reply_mail_release(&m);
+	config_strlist_release(&t);
+	config_strlist_release(&c);
+	mbox_list_release(&seen);
+	strbuf_release(&a);
+	strbuf_release(&sb);
+	return ret;
+}
+
 void reply_mail_release(struct reply_mail *m)
 {
 	free(m->msgid);

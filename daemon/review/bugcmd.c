@@ -51,6 +51,10 @@ static const struct {
 				   "also concerns another section" },
 	[BUGCMD_DEL_SUBSYSTEM] = { "del-subsystem", ": SECTION", true, true,
 				   "no longer concerns that section" },
+	[BUGCMD_UPSTREAM] = { "upstream", NULL, false, false,
+			      "send a moderated digest to its list" },
+	[BUGCMD_REGENERATE] = { "regenerate", NULL, false, false,
+				"rebuild and resend this digest" },
 	[BUGCMD_HELP] = { "help", NULL, false, false, "this list" },
 };
 
@@ -81,7 +85,8 @@ void bugcmd_help(struct strbuf *out)
 			   "Only the section's maintainers and reviewers "
 			   "(MAINTAINERS M: and R:)\nand configured triagers "
 			   "may change a bug; uncc and help are open\nto "
-			   "anyone.\n");
+			   "anyone; upstream and regenerate also to the "
+			   "digest curator.\n");
 }
 
 void bugcmd_list_release(struct bugcmd_list *l)
@@ -230,6 +235,10 @@ static void parse_line(struct bugcmd *c, const char *line)
 	}
 	if (v == BUGCMD_HELP && (c->ref || c->bug_id))
 		set_error(c, "help takes no bug");
+	if ((v == BUGCMD_UPSTREAM || v == BUGCMD_REGENERATE) &&
+	    (c->ref || c->bug_id))
+		set_error(c, "%s takes no bug: it acts on the digest the "
+			     "mail answers", verbs[v].name);
 out:
 	strbuf_release(&w);
 }
@@ -579,6 +588,20 @@ int bugcmd_process(struct strbuf *reply, bool *duplicate, size_t *failed,
 			strbuf_addstr(&res, "help follows below");
 			need_help = true;
 			ok = true;
+		} else if (c->verb == BUGCMD_UPSTREAM ||
+			   c->verb == BUGCMD_REGENERATE) {
+			if (!ctx->digest) {
+				strbuf_addstr(&res, "error: digests are not "
+						    "sent from here");
+				r = 1;
+			} else {
+				r = ctx->digest(ctx->digest_data, c->verb, ctx,
+						msgids, nmsgids,
+						m->sender_addr, &res, err);
+				if (r < 0)
+					goto out;
+			}
+			ok = r == 0;
 		} else if (c->bug_id) {
 			db = bugdb_set_find(&set, c->bug_id);
 			if (db)

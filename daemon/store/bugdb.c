@@ -194,6 +194,27 @@ const struct config_field bugdb_config_fields[] = {
 	{CONFIG_F_INT(struct bugdb_config, reverify_budget, "reverify_budget"),
 	 .min = 0, .max = 100000, .def_int = 50,
 	 .doc = "verifier requests per daemon pass; 0: no limit"},
+	{CONFIG_F_DURATION(struct bugdb_config, digest_period_ms,
+			   "digest_period"),
+	 .min = 86400LL * 1000, .max = 365LL * 86400 * 1000,
+	 .def_int = 30LL * 86400 * 1000,
+	 .doc = "the daemon sends a section's digest this often"},
+	{CONFIG_F_INT(struct bugdb_config, digest_daily_limit,
+		      "digest_daily_limit"),
+	 .min = 0, .max = 1000, .def_int = 3,
+	 .doc = "digests the daemon queues a day, all sections together; "
+		"0: none"},
+	{CONFIG_F_BOOL(struct bugdb_config, digest_moderation,
+		       "digest_moderation"),
+	 .def_bool = true,
+	 .doc = "a section's digests go to digest_curator until one is "
+		"released with #kreview upstream"},
+	{CONFIG_F_STRING(struct bugdb_config, digest_curator,
+			 "digest_curator"),
+	 .doc = "address that moderated digests go to"},
+	{CONFIG_F_STRLIST(struct bugdb_config, digest_sections,
+			  "digest_sections"),
+	 .doc = "MAINTAINERS section titles that get digests; empty: none"},
 	{NULL}};
 
 int bugdb_config_parse(void *field, const struct yamlnode *node,

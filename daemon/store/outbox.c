@@ -330,6 +330,7 @@ static const char *const kind_sql[] = {
 	[REPLY_KIND_PATCH] = "patch",
 	[REPLY_KIND_SUMMARY] = "summary",
 	[REPLY_KIND_COMMAND] = "command",
+	[REPLY_KIND_DIGEST] = "digest",
 };
 
 static int enqueue_one(int64_t *id_out, struct db *db,

@@ -19,6 +19,9 @@
  *   #kreview [<N>|ID] move: SECTION        to that section's database
  *   #kreview [<N>|ID] uncc                 stop Cc'ing the sender
  *   #kreview [<N>|ID] add-subsystem: SECTION | del-subsystem: SECTION
+ *   #kreview upstream                      release a moderated digest
+ *                                          to its list (digest.h)
+ *   #kreview regenerate                    rebuild the digest answered
  *   #kreview help
  *
  * Parsing stops at a "-- " signature line.  Bounds: BUGCMD_MAX lines
@@ -72,6 +75,8 @@ enum bugcmd_verb {
 	BUGCMD_UNCC,
 	BUGCMD_ADD_SUBSYSTEM,
 	BUGCMD_DEL_SUBSYSTEM,
+	BUGCMD_UPSTREAM,
+	BUGCMD_REGENERATE,
 	BUGCMD_HELP,
 	BUGCMD_VERB_MAX,
 };
@@ -114,6 +119,17 @@ struct bugcmd_ctx {
 	 * says that the list copy is a bug's history (reference §5).
 	 */
 	bool no_list;
+	/*
+	 * "upstream" and "regenerate" concern the digest the mail answers
+	 * (one of 'msgids', its In-Reply-To and References) and are
+	 * handed to this callback (digest_command()), which authorises
+	 * 'sender' and puts the result line in 'res': 0 done, 1 refused
+	 * or failed, negative on database errors.  NULL: they fail.
+	 */
+	int (*digest)(void *data, int verb, const struct bugcmd_ctx *ctx,
+		      const char *const *msgids, size_t nr, const char *sender,
+		      struct strbuf *res, struct strbuf *err);
+	void *digest_data;
 };
 
 /*

@@ -128,6 +128,12 @@ struct bugdb_config {
 	char *reverify_rev;		/* default "HEAD" */
 	char *reverify_endpoint;	/* NULL: review.endpoint, the first */
 	int reverify_budget;		/* verifier requests a pass; 0: any */
+	/* The daemon's digests (digest.h). */
+	int64_t digest_period_ms;	/* per section */
+	int digest_daily_limit;		/* digests a day, all sections */
+	bool digest_moderation;		/* first one to the curator */
+	char *digest_curator;		/* address of the curator */
+	struct config_strlist digest_sections; /* titles; empty: none */
 };
 
 /* The fields table, for kreview.yaml(5) checks. */

@@ -145,7 +145,7 @@ struct outbox_item {
 	int64_t id;
 	char *msgid, *in_reply_to;
 	int64_t review_id;	/* 0: none */
-	char *kind;		/* "patch", "summary", "command" */
+	char *kind;		/* "patch", "summary", "command", "digest" */
 	char *lists;
 	char *mode;		/* "dry-run", "outbox", "send" */
 	enum outbox_state state;

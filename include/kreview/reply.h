@@ -224,6 +224,7 @@ enum reply_kind {
 	REPLY_KIND_PATCH,
 	REPLY_KIND_SUMMARY,
 	REPLY_KIND_COMMAND,	/* the answer to "#kreview" commands */
+	REPLY_KIND_DIGEST,	/* a bug digest (digest.h) */
 };
 
 /* One composed mail. */
@@ -314,6 +315,19 @@ int reply_compose_command(struct reply_mail *out,
 			  enum reply_mode private_mode,
 			  const struct reply_opts *o, struct strbuf *err);
 
+/*
+ * A new mail that answers nothing (a bug digest): From: and Reply-To:
+ * from 'o', To 'to', Cc 'cc' (mailboxes, deduplicated by address,
+ * kreview's own address dropped), 'subject', a new Message-ID (its
+ * in_reply_to is the same id: the outbox's once-only key), Auto-
+ * Submitted: auto-generated, plain text 'body'.  Kind, mode and policy
+ * fields are the caller's.  -EINVAL without From: or recipients,
+ * -E2BIG over REPLY_MAX_RCPTS.
+ */
+int reply_compose_new(struct reply_mail *out, const char *subject,
+		      const struct config_strlist *to,
+		      const struct config_strlist *cc, const char *body,
+		      const struct reply_opts *o, struct strbuf *err);
 /*
  * True if 't' went to a mailing list: it carries List-Id or List-Post,
  * or its To or Cc names the address of an entry of 'lists' or one of
