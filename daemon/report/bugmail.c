@@ -5,6 +5,7 @@
 #include "kreview/config.h"
 #include "kreview/db.h"
 #include "kreview/digest.h"
+#include "kreview/findingcmd.h"
 #include "kreview/maint.h"
 #include "kreview/outbox.h"
 #include "kreview/store.h"
@@ -112,6 +113,8 @@ int bugmail_handle(struct bugmail_result *out, struct strbuf *text,
 		dc.o.now_ms = o->now_ms;
 		ctx.digest = digest_command;
 		ctx.digest_data = &dc;
+		ctx.finding = findingcmd_apply;
+		ctx.finding_data = db;
 	}
 	r = bugcmd_process(text, &out->duplicate, &out->failed, &ctx, &t->msg,
 			   err);

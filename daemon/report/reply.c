@@ -1355,10 +1355,10 @@ static void signature(struct strbuf *out, const struct reply_opts *o)
 	strbuf_addstr(out, "kreview " KREVIEW_VERSION
 			   ", automated review; findings may be wrong.\n");
 	strbuf_addstr(out,
-		      "Answer a finding by replying with a line such as\n"
-		      "\"#kreview invalid\", \"#kreview wontfix\",\n"
-		      "\"#kreview dup <message-id>\" or \"#kreview fix "
-		      "<commit>\" below it.\n");
+		      "A maintainer answers a finding by quoting it and\n"
+		      "writing \"#kreview invalid [why]\" or \"#kreview "
+		      "wontfix\"\nbelow the quote; it is then not reported "
+		      "again.\n");
 	if (o->feedback_url && *o->feedback_url)
 		strbuf_addf(out, "Details and feedback: %s/r/%" PRId64 "\n",
 			    o->feedback_url, o->review_id);

@@ -578,7 +578,7 @@ int bugcmd_process(struct strbuf *reply, bool *duplicate, size_t *failed,
 		const struct bugcmd *c = &l.v[i];
 		struct bugdb *db = NULL;
 		char id[BUGDB_ID_MAX] = "";
-		bool ok = false;
+		bool ok = false, logged = false;
 
 		strbuf_reset(&res);
 		if (c->error) {
@@ -622,10 +622,25 @@ int bugcmd_process(struct strbuf *reply, bool *duplicate, size_t *failed,
 						  "this mail replies to",
 					    c->ref);
 		} else {
-			strbuf_addstr(&res, "error: which bug? Put the digest "
-					    "reference <N> or the bug id "
-					    "before the command");
-			need_help = true;
+			r = ctx->finding ? ctx->finding(ctx->finding_data, c,
+							ctx, m, &ok, &res,
+							err) :
+					   1;
+			if (r < 0)
+				goto out;
+			logged = r == 0;
+			if (r == 2)
+				r = 0;
+			if (r == 1) {
+				r = 0;
+				strbuf_addstr(&res, "error: which bug? Put the "
+						    "digest reference <N> or "
+						    "the bug id before the "
+						    "command");
+				need_help = true;
+			} else if (!ok) {
+				need_help = true;
+			}
 		}
 		if (db) {
 			r = forward(&db, id, &res, &set, err);
@@ -652,7 +667,7 @@ int bugcmd_process(struct strbuf *reply, bool *duplicate, size_t *failed,
 			(*failed)++;
 		strbuf_addf(&body, "> %s\n%s\n\n", c->raw, res.buf);
 		/* the log goes to the section acted on, else to every one */
-		for (size_t k = 0; k < set.nr; k++) {
+		for (size_t k = 0; k < set.nr && !logged; k++) {
 			if (db && set.v[k] != db)
 				continue;
 			r = bugdb_command_log(set.v[k], m->msgid,

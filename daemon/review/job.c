@@ -273,14 +273,18 @@ static int store_review(int64_t *id_out, struct db *db, int64_t series,
 		const char *msgid = rep->patch >= 1 && (size_t)rep->patch <= s->nr ?
 					    s->patches[rep->patch - 1].msgid :
 					    NULL;
+		const char *section = rep->patch >= 1 &&
+					      (size_t)rep->patch <= s->nr ?
+					      s->patches[rep->patch - 1].subsystem :
+					      NULL;
 
 		st = db_prepare(db,
 				"INSERT INTO review_finding(review_id, patch, msgid,"
 				" fingerprint, file, line, end_line, function, category,"
 				" severity, confidence, support, runs, verdict,"
 				" verdict_reason, pre_existing, reported, dropped, title,"
-				" explanation, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
-				" ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+				" explanation, evidence, section) VALUES (?, ?, ?, ?, ?,"
+				" ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 		db_bind_int64(st, 1, id);
 		db_bind_int64(st, 2, rep->patch);
 		db_bind_text(st, 3, msgid);
@@ -303,6 +307,7 @@ static int store_review(int64_t *id_out, struct db *db, int64_t series,
 		db_bind_text(st, 19, rep->title);
 		db_bind_text(st, 20, rep->explanation);
 		db_bind_text(st, 21, rep->evidence);
+		db_bind_text(st, 22, section);
 		r = db_step(db, st, err);
 		db_done(st);
 		if (r < 0)

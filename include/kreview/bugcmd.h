@@ -130,6 +130,19 @@ struct bugcmd_ctx {
 		      const char *const *msgids, size_t nr, const char *sender,
 		      struct strbuf *res, struct strbuf *err);
 	void *digest_data;
+	/*
+	 * A command with neither a reference nor a bug id goes to this
+	 * callback (findingcmd_apply(): a finding of the review reply the
+	 * mail answers): 1 when it does not apply (the command then fails
+	 * with "which bug?"), 0 handled and logged in the section acted
+	 * on, 2 handled but not logged (no section known), both with the
+	 * result in 'res' and '*ok'; negative on database errors.  NULL:
+	 * such commands fail.
+	 */
+	int (*finding)(void *data, const struct bugcmd *c,
+		       const struct bugcmd_ctx *ctx, const struct msg *m,
+		       bool *ok, struct strbuf *res, struct strbuf *err);
+	void *finding_data;
 };
 
 /*

@@ -9,6 +9,7 @@
 #include "kreview/bugmail.h"
 #include "kreview/config.h"
 #include "kreview/db.h"
+#include "kreview/findingcmd.h"
 #include "kreview/msg.h"
 #include "kreview/outbox.h"
 #include "kreview/store.h"
@@ -273,11 +274,174 @@ static void test_handle(void **state)
 	strbuf_release(&err);
 }
 
+static void sql(struct fx *f, const char *q)
+{
+	struct strbuf err = STRBUF_INIT;
+
+	if (db_exec(f->db, q, &err) < 0)
+		fail_msg("%s: %s", q, err.buf);
+	strbuf_release(&err);
+}
+
+/* The findings of kreview's reply <kreview.r1@x> to <patch-2@x>. */
+static void review_reply(struct fx *f)
+{
+	sql(f, "INSERT INTO review(id, prompt_hash, profile, runs, endpoint,"
+	       " requests, cached, failed, in_uncached, cache_write,"
+	       " cache_read, out, cost_usd, started_ms, finished_ms)"
+	       " VALUES (7, 'h', 'standard', 3, 'mock', 1, 0, 0, 0, 0, 0, 0,"
+	       " 0, 0, 0)");
+	sql(f, "INSERT INTO review_finding(review_id, patch, msgid,"
+	       " fingerprint, file, line, end_line, function, category,"
+	       " severity, confidence, support, runs, verdict, pre_existing,"
+	       " reported, title, explanation, evidence, section) VALUES"
+	       " (7, 2, 'patch-2@x', 'fpA', 'io_uring/net.c', 105, 106,"
+	       "  'io_recv_finish', 'resource-leak', 'high', 0.8, 3, 3,"
+	       "  'confirmed', 0, 1, 'buffer lost on -EAGAIN',"
+	       "  'If REQ_F_BL_EMPTY is set here, who returns the buffer"
+	       " selected for this attempt? io_recv() -> io_buffer_select()"
+	       " has already taken it, so the -EAGAIN retry looks like it"
+	       " loses one buffer per pass.', 'io_kbuf_recycle', 'IO_URING'),"
+	       " (7, 2, 'patch-2@x', 'fpB', 'io_uring/net.c', 131, 131,"
+	       "  'io_recv_finish', 'logic', 'medium', 0.6, 2, 3,"
+	       "  'unverified', 0, 1, 'done_io counted twice',"
+	       "  'Is done_io already accounted for by the caller? On a partial"
+	       " receive the same bytes seem to be added again when the"
+	       " request is retried.', 'sr->done_io += ret', 'IO_URING'),"
+	       " (7, 2, 'patch-2@x', 'fpC', 'io_uring/net.c', 90, 90, 'x',"
+	       "  'logic', 'low', 0.3, 1, 3, 'unverified', 0, 0, 'dropped one',"
+	       "  'Not reported.', 'x', 'IO_URING')");
+	sql(f, "INSERT INTO outbox(msgid, in_reply_to, review_id, kind, mode,"
+	       " state, env_from, rcpts, subject, message, not_before_ms,"
+	       " next_try_ms, created_ms, updated_ms) VALUES ('kreview.r1@x',"
+	       " 'patch-2@x', 7, 'patch', 'send', 'sent', 'kreview@example.org',"
+	       " 'jane@example.com', 'Re: [PATCH 2/2] x', x'78', 0, 0, 0, 0)");
+}
+
+static void command(struct fx *f, const char *from, const char *msgid,
+		    const char *body, struct strbuf *text)
+{
+	struct bugmail_opts o = { .cfg = f->cfg, .dir = f->bugs.buf,
+				  .now_ms = T0 + 1000 };
+	struct strbuf raw = STRBUF_INIT, err = STRBUF_INIT;
+	struct bugmail_result r;
+	struct reply_target t;
+
+	strbuf_addf(&raw, "From: %s\nTo: kreview@example.org\n"
+			  "Cc: io-uring@vger.kernel.org\n"
+			  "Subject: Re: [PATCH 2/2] x\nMessage-ID: <%s>\n"
+			  "In-Reply-To: <kreview.r1@x>\n\n%s",
+		    from, msgid, body);
+	reply_target_init(&t);
+	assert_int_equal(reply_target_parse(&t, raw.buf, raw.len, T0, &err), 0);
+	strbuf_reset(text);
+	if (bugmail_handle(&r, text, f->db, &t, &o, &err) < 0)
+		fail_msg("handle: %s", err.buf);
+	bugmail_result_release(&r);
+	reply_target_release(&t);
+	strbuf_release(&raw);
+	strbuf_release(&err);
+}
+
+static const char *status_of_signature(struct fx *f, const char *fp)
+{
+	static char buf[64];
+	struct strbuf p = STRBUF_INIT, err = STRBUF_INIT;
+	struct bugdb *bdb = NULL;
+	char id[BUGDB_ID_MAX];
+	struct bugdb_bug b;
+	int r;
+
+	bugdb_path(&p, f->bugs.buf, "IO_URING");
+	assert_int_equal(bugdb_open(&bdb, p.buf, NULL, &err), 0);
+	r = bugdb_suppressed_by(id, bdb, fp, &err);
+	assert_true(r >= 0);
+	snprintf(buf, sizeof(buf), "none");
+	if (r == 1) {
+		bugdb_bug_init(&b);
+		assert_int_equal(bugdb_get(&b, bdb, id, &err), 0);
+		snprintf(buf, sizeof(buf), "%s",
+			 bugdb_status_name(b.status));
+		bugdb_bug_release(&b);
+	}
+	bugdb_close(bdb);
+	strbuf_release(&p);
+	strbuf_release(&err);
+	return buf;
+}
+
+/* "#kreview invalid" below a quoted finding of a review reply. */
+static void test_review_finding(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf text = STRBUF_INIT;
+
+	review_reply(f);
+	/* a stranger may not */
+	command(f, "Some One <someone@example.com>", "s1@x",
+		"> Is done_io already accounted for by the caller? On a\n"
+		"> partial receive the same bytes seem to be added again\n"
+		"#kreview invalid\n", &text);
+	assert_non_null(strstr(text.buf, "refused: someone@example.com"));
+	assert_string_equal(status_of_signature(f, "fpB"), "none");
+
+	/* a triager: each command goes to the finding quoted above it */
+	command(f, "Jens Axboe <axboe@kernel.dk>", "c1@x",
+		"> If REQ_F_BL_EMPTY is set here, who returns the buffer selected for this\n"
+		"> attempt? io_recv() -> io_buffer_select() has already taken it, so the\n"
+		">\n"
+		"\n"
+		"#kreview invalid the caller puts it back\n"
+		"\n"
+		"> Is done_io already accounted for by the caller? On a partial receive the\n"
+		"#kreview wontfix\n"
+		"#kreview confirm\n"
+		"#kreview invalid\n", &text);
+	assert_non_null(strstr(text.buf, "finding \"buffer lost on -EAGAIN\" "
+					 "marked invalid"));
+	assert_non_null(strstr(text.buf, "finding \"done_io counted twice\" "
+					 "marked wontfix"));
+	assert_non_null(strstr(text.buf, "only invalid and wontfix apply"));
+	/* the last one has no quote above it, and two findings qualify */
+	assert_non_null(strstr(text.buf, "which finding?"));
+	assert_string_equal(status_of_signature(f, "fpA"), "invalid");
+	assert_string_equal(status_of_signature(f, "fpB"), "wontfix");
+	assert_string_equal(status_of_signature(f, "fpC"), "none");
+	strbuf_release(&text);
+}
+
+static void test_quote_above(void **state)
+{
+	static const char body[] = "On Mon, Jane wrote:\n"
+				   "> first\n"
+				   ">  second\n"
+				   "\n"
+				   "  \n"
+				   "#kreview invalid\n"
+				   "text\n"
+				   "#kreview wontfix\n";
+	struct strbuf q = STRBUF_INIT;
+
+	(void)state;
+	findingcmd_quote_above(&q, body, strlen(body), 6);
+	assert_string_equal(q.buf, "first\nsecond\n");
+	strbuf_reset(&q);
+	findingcmd_quote_above(&q, body, strlen(body), 8);
+	assert_string_equal(q.buf, "");
+	strbuf_reset(&q);
+	findingcmd_quote_above(&q, body, strlen(body), 1);
+	assert_string_equal(q.buf, "");
+	strbuf_release(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_review_finding, setup,
+						teardown),
+		cmocka_unit_test(test_quote_above),
 	};
 
 	g_mime_init();
