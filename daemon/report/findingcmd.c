@@ -7,8 +7,6 @@
 #include "kreview/msg.h"
 #include "kreview/strbuf.h"
 
-#include <ctype.h>
-
 /* A quoted line shorter than this says too little to pick a finding. */
 #define MIN_QUOTE 20
 
@@ -53,23 +51,6 @@ void findingcmd_quote_above(struct strbuf *out, const char *body, size_t len,
 		}
 	}
 	free(starts);
-}
-
-/* 'in' with every run of white space made one space, trimmed. */
-static void squash(struct strbuf *out, const char *in, size_t len)
-{
-	bool space = false;
-
-	for (size_t i = 0; i < len; i++) {
-		if (isspace((unsigned char)in[i])) {
-			space = out->len > 0;
-			continue;
-		}
-		if (space)
-			strbuf_addch(out, ' ');
-		space = false;
-		strbuf_addch(out, in[i]);
-	}
 }
 
 struct cand {
@@ -154,13 +135,13 @@ static const struct cand *pick(const struct cand *v, size_t nr,
 
 		if (!eol)
 			eol = p + strlen(p);
-		squash(&q, p, (size_t)(eol - p));
+		finding_squash(&q, p, (size_t)(eol - p));
 		if (q.len >= MIN_QUOTE) {
 			for (size_t i = 0; i < nr; i++) {
 				struct strbuf e = STRBUF_INIT;
 
-				squash(&e, v[i].explanation,
-				       strlen(v[i].explanation));
+				finding_squash(&e, v[i].explanation,
+					       strlen(v[i].explanation));
 				if (strstr(e.buf, q.buf))
 					best = &v[i]; /* later lines win */
 				strbuf_release(&e);
