@@ -240,6 +240,14 @@ int bugdb_config_parse(void *field, const struct yamlnode *node,
 			       "bugs: reverify_tree must be absolute");
 		r = -EINVAL;
 	}
+	/* moderated digests would wait for a curator that is not there */
+	if (r == 0 && c->digest_sections.nr && c->digest_moderation &&
+	    (!c->digest_curator || !*c->digest_curator)) {
+		yamlnode_error(err, yamlnode_map_get(node, "digest_sections"),
+			       "bugs: digest_moderation needs digest_curator "
+			       "(or set digest_moderation: false)");
+		r = -EINVAL;
+	}
 	return r;
 }
 

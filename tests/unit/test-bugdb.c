@@ -1186,6 +1186,15 @@ static void test_config(void **state)
 				       &err) < 0);
 	assert_non_null(strstr(err.buf, "b.yaml:2:"));
 	assert_non_null(strstr(err.buf, "reverify_tree must be absolute"));
+	strbuf_reset(&err);
+	{
+		static const char y[] = "bugs:\n  digest_sections: [IO_URING]\n";
+
+		assert_true(config_load_buffer(&cfg, "b.yaml", y, strlen(y),
+					       &err) < 0);
+		assert_non_null(strstr(err.buf, "b.yaml:2:"));
+		assert_non_null(strstr(err.buf, "needs digest_curator"));
+	}
 	/* every key documented */
 	assert_int_equal(strbuf_read_file(&man, KREVIEW_SRCDIR
 					  "/doc/kreview.yaml.5", 0), 0);
