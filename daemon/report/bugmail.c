@@ -70,6 +70,49 @@ static size_t count_commands(const struct msg *m)
 	return n;
 }
 
+/*
+ * 1 (with the reason in out->why) when 'm', an answer to its
+ * recipients alone, would exceed bugs.private_replies_per_day for
+ * them; 0 when it may go; negative on database errors.
+ */
+static int private_cap(struct bugmail_result *out, struct db *db,
+		       const struct bugdb_config *bc, const struct reply_mail *m,
+		       int64_t now_ms, struct strbuf *err)
+{
+	sqlite3_stmt *st = db_prepare(
+		db, "SELECT count(*) FROM outbox WHERE kind = 'command'"
+		    " AND rcpts = ?1 AND created_ms > ?2");
+	struct strbuf rcpts = STRBUF_INIT;
+	int64_t n = 0;
+	int r;
+
+	if (bc->private_replies_per_day <= 0)
+		return 0;
+	/* as outbox_enqueue() stores them */
+	for (size_t i = 0; i < m->rcpts_nr; i++)
+		strbuf_addf(&rcpts, "%s\n", m->rcpts[i]);
+	db_bind_text(st, 1, rcpts.buf);
+	db_bind_int64(st, 2, (now_ms ? now_ms : time_now_ms()) - 86400000LL);
+	r = db_step(db, st, err);
+	if (r == 1)
+		n = sqlite3_column_int64(st, 0);
+	db_done(st);
+	if (r >= 0 && n >= bc->private_replies_per_day) {
+		struct strbuf why = STRBUF_INIT;
+
+		strbuf_addf(&why, "%" PRId64 " answers to %s alone in the last "
+				  "24 hours (bugs.private_replies_per_day): "
+				  "applied, not answered",
+			    n, m->rcpts_nr ? m->rcpts[0] : "(nobody)");
+		out->why = strbuf_detach(&why, NULL);
+		r = 1;
+	} else if (r >= 0) {
+		r = 0;
+	}
+	strbuf_release(&rcpts);
+	return r;
+}
+
 int bugmail_handle(struct bugmail_result *out, struct strbuf *text,
 		   struct db *db, const struct reply_target *t,
 		   const struct bugmail_opts *o, struct strbuf *err)
@@ -132,6 +175,13 @@ int bugmail_handle(struct bugmail_result *out, struct strbuf *text,
 		out->why = xstrdup("no list of the mail wants mail and "
 				   "bugs.command_replies is off");
 		goto out;
+	}
+	if (!m.lists || !*m.lists) {
+		r = private_cap(out, db, bc, &m, o->now_ms, err);
+		if (r != 0) {
+			r = r < 0 ? r : 0;
+			goto out;
+		}
 	}
 	r = outbox_enqueue(&out->outbox_id, db, &m, 0,
 			   o->now_ms ? o->now_ms : time_now_ms(), err);

@@ -153,6 +153,10 @@ const struct config_field bugdb_config_fields[] = {
 	 .def_int = REPLY_MODE_DRY_RUN,
 	 .doc = "mode of the answer to a #kreview mail that came through "
 		"no list wanting mail"},
+	{CONFIG_F_INT(struct bugdb_config, private_replies_per_day,
+		      "private_replies_per_day"),
+	 .min = 0, .max = 10000, .def_int = 5,
+	 .doc = "answers sent to one address alone in 24 hours; 0: no cap"},
 	{CONFIG_F_STRLIST(struct bugdb_config, branches, "branches"),
 	 .doc = "branches a fix must reach before a bug is fixed"},
 	{CONFIG_F_STRING(struct bugdb_config, url, "url"),

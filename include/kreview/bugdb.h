@@ -114,6 +114,12 @@ struct bugdb_config {
 	 * through no list wanting mail (reply_compose_command()).
 	 */
 	int command_replies;
+	/*
+	 * At most this many answers go to one address alone (no list) in
+	 * 24 hours, 0: no cap - anyone can make kreview write to a forged
+	 * From: by replying to a public digest.
+	 */
+	int private_replies_per_day;
 	/* Branches a fix must reach before a bug is fixed. */
 	struct config_strlist branches;
 	/* Where the bugs are published (<url>/<id>), or NULL. */

@@ -410,6 +410,47 @@ static void test_review_finding(void **state)
 	strbuf_release(&text);
 }
 
+/* Answers to one address alone stop at bugs.private_replies_per_day. */
+static void test_private_cap(void **state)
+{
+	struct fx *f = *state;
+	struct bugmail_opts o = { .cfg = f->cfg, .dir = f->bugs.buf,
+				  .now_ms = T0 + 1000 };
+	struct strbuf raw = STRBUF_INIT, text = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT;
+	size_t queued = 0;
+
+	for (int i = 0; i < 7; i++) {
+		struct bugmail_result r;
+		struct reply_target t;
+
+		strbuf_reset(&raw);
+		strbuf_addf(&raw, "From: Forged <victim@example.com>\n"
+				  "To: kreview@example.org\n"
+				  "Subject: Re: [kreview] IO_URING open-bug digest\n"
+				  "Message-ID: <cap%d@x>\n"
+				  "In-Reply-To: <digest-1@kreview>\n\n"
+				  "#kreview <1> uncc\n", i);
+		reply_target_init(&t);
+		assert_int_equal(reply_target_parse(&t, raw.buf, raw.len, T0,
+						    &err), 0);
+		strbuf_reset(&text);
+		assert_int_equal(bugmail_handle(&r, &text, f->db, &t, &o, &err),
+				 0);
+		if (r.outbox_id)
+			queued++;
+		else if (i >= 5)
+			assert_non_null(strstr(r.why, "private_replies_per_day"));
+		bugmail_result_release(&r);
+		reply_target_release(&t);
+	}
+	/* the default cap is 5 a day */
+	assert_int_equal(queued, 5);
+	strbuf_release(&raw);
+	strbuf_release(&text);
+	strbuf_release(&err);
+}
+
 static void test_quote_above(void **state)
 {
 	static const char body[] = "On Mon, Jane wrote:\n"
@@ -440,6 +481,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_finding, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_private_cap, setup,
 						teardown),
 		cmocka_unit_test(test_quote_above),
 	};
