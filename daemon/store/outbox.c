@@ -1315,8 +1315,7 @@ static void count(struct outbox_report *rep, enum attempt a)
 }
 
 static int due_ids(int64_t **ids, size_t *nr, struct db *db,
-		   const struct outbox_deliver_opts *o, bool all_sending,
-		   struct strbuf *err)
+		   const struct outbox_deliver_opts *o, struct strbuf *err)
 {
 	sqlite3_stmt *st;
 	size_t alloc = 0;
@@ -1326,12 +1325,11 @@ static int due_ids(int64_t **ids, size_t *nr, struct db *db,
 			"SELECT id FROM outbox WHERE (state IN ('pending', "
 			"'failed-retrying') AND next_try_ms <= ?1 AND "
 			"(not_before_ms <= ?1 OR mode = 'dry-run')) OR (state "
-			"= 'sending' AND (?3 OR updated_ms <= ?1 - ?2)) "
-			"ORDER BY next_try_ms, id LIMIT ?4");
+			"= 'sending' AND updated_ms <= ?1 - ?2) "
+			"ORDER BY next_try_ms, id LIMIT ?3");
 	db_bind_int64(st, 1, o->now_ms);
 	db_bind_int64(st, 2, o->mail->sending_lease_ms);
-	db_bind_int64(st, 3, all_sending);
-	db_bind_int64(st, 4, o->max ? (int64_t)o->max : -1);
+	db_bind_int64(st, 3, o->max ? (int64_t)o->max : -1);
 	while ((r = db_step(db, st, err)) > 0) {
 		ALLOC_GROW(*ids, *nr + 1, alloc);
 		(*ids)[(*nr)++] = sqlite3_column_int64(st, 0);
@@ -1340,25 +1338,21 @@ static int due_ids(int64_t **ids, size_t *nr, struct db *db,
 	return r < 0 ? r : 0;
 }
 
-static int deliver_ids(struct outbox_report *out, struct db *db,
-		       const struct outbox_deliver_opts *o, bool all_sending,
+/* Attempt the rows 'ids' in order ('force': see attempt_row()). */
+static int attempt_ids(struct outbox_report *out, struct db *db,
+		       const int64_t *ids, size_t nr,
+		       const struct outbox_deliver_opts *o, bool force,
 		       struct strbuf *err)
 {
 	struct outbox_report rep = { 0 };
-	int64_t *ids = NULL;
-	size_t nr = 0;
-	int r;
+	int r = 0;
 
-	if (!o->mail)
-		BUG("outbox delivery without mail settings");
-	r = due_ids(&ids, &nr, db, o, all_sending, err);
 	for (size_t i = 0; r >= 0 && i < nr; i++) {
 		enum attempt a;
 
-		r = attempt_row(&a, db, ids[i], o, all_sending, err);
+		r = attempt_row(&a, db, ids[i], o, force, err);
 		count(&rep, a);
 	}
-	free(ids);
 	if (out)
 		*out = rep;
 	return r;
@@ -1368,13 +1362,24 @@ int outbox_deliver_due(struct outbox_report *out, struct db *db,
 		       const struct outbox_deliver_opts *opts,
 		       struct strbuf *err)
 {
-	return deliver_ids(out, db, opts, false, err);
+	int64_t *ids = NULL;
+	size_t nr = 0;
+	int r;
+
+	if (!opts->mail)
+		BUG("outbox delivery without mail settings");
+	r = due_ids(&ids, &nr, db, opts, err);
+	if (r >= 0)
+		r = attempt_ids(out, db, ids, nr, opts, false, err);
+	else if (out)
+		memset(out, 0, sizeof(*out));
+	free(ids);
+	return r;
 }
 
 int outbox_recover(struct outbox_report *out, struct db *db,
 		   const struct outbox_deliver_opts *opts, struct strbuf *err)
 {
-	struct outbox_report rep = { 0 };
 	int64_t *ids = NULL;
 	size_t nr = 0, alloc = 0;
 	sqlite3_stmt *st;
@@ -1386,15 +1391,11 @@ int outbox_recover(struct outbox_report *out, struct db *db,
 		ids[nr++] = sqlite3_column_int64(st, 0);
 	}
 	db_done(st);
-	for (size_t i = 0; r >= 0 && i < nr; i++) {
-		enum attempt a;
-
-		r = attempt_row(&a, db, ids[i], opts, true, err);
-		count(&rep, a);
-	}
+	if (r >= 0)
+		r = attempt_ids(out, db, ids, nr, opts, true, err);
+	else if (out)
+		memset(out, 0, sizeof(*out));
 	free(ids);
-	if (out)
-		*out = rep;
 	return r;
 }
 
