@@ -162,6 +162,14 @@ int64_t time_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int name_index(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; name && i < n; i++)
+		if (names[i] && !strcmp(name, names[i]))
+			return (int)i;
+	return -1;
+}
+
 size_t count_lines(const char *buf, size_t len)
 {
 	size_t n = 0;

@@ -22,13 +22,12 @@ const char *llm_dialect_name(enum llm_dialect d)
 
 int llm_dialect_parse(enum llm_dialect *out, const char *name)
 {
-	for (unsigned i = 0; i < LLM_DIALECT_MAX; i++) {
-		if (!strcmp(name, dialect_names[i])) {
-			*out = (enum llm_dialect)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = name_index(dialect_names, LLM_DIALECT_MAX, name);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum llm_dialect)i;
+	return 0;
 }
 
 const char *llm_stop_name(enum llm_stop s)

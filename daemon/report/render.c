@@ -16,13 +16,12 @@ static const char *const format_names[RENDER_FORMAT_MAX] = {
 
 int render_format_parse(enum render_format *out, const char *name)
 {
-	for (int i = 0; i < RENDER_FORMAT_MAX; i++) {
-		if (name && !strcmp(name, format_names[i])) {
-			*out = (enum render_format)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = name_index(format_names, RENDER_FORMAT_MAX, name);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum render_format)i;
+	return 0;
 }
 
 const char *render_format_name(enum render_format f)

@@ -38,13 +38,12 @@ const char *finding_severity_name(enum finding_severity s)
 
 int finding_severity_parse(enum finding_severity *out, const char *name)
 {
-	for (int i = 0; i < SEV__MAX; i++) {
-		if (!strcmp(name, severity_names[i])) {
-			*out = (enum finding_severity)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = name_index(severity_names, SEV__MAX, name);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum finding_severity)i;
+	return 0;
 }
 
 static bool in_list(const char *const *list, const char *name)

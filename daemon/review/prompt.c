@@ -68,10 +68,9 @@ const char *prompt_stage_name(enum prompt_stage stage)
 
 enum prompt_stage prompt_stage_from_name(const char *name)
 {
-	for (int i = 0; i < PROMPT_STAGE_MAX; i++)
-		if (!strcmp(name, stage_names[i]))
-			return (enum prompt_stage)i;
-	return PROMPT_STAGE_MAX;
+	int i = name_index(stage_names, PROMPT_STAGE_MAX, name);
+
+	return i < 0 ? PROMPT_STAGE_MAX : (enum prompt_stage)i;
 }
 
 const char *prompt_profile_name(enum prompt_profile profile)
@@ -83,13 +82,12 @@ const char *prompt_profile_name(enum prompt_profile profile)
 
 int prompt_profile_parse(enum prompt_profile *out, const char *name)
 {
-	for (int i = 0; i < PROMPT_PROFILE_MAX; i++) {
-		if (!strcmp(name, profile_names[i])) {
-			*out = (enum prompt_profile)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = name_index(profile_names, PROMPT_PROFILE_MAX, name);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum prompt_profile)i;
+	return 0;
 }
 
 const char *prompt_need_name(unsigned need)

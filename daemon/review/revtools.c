@@ -957,14 +957,13 @@ int revtools_call(struct strbuf *out, struct revtools *t, const char *name,
 	int r;
 
 	t->st.calls++;
-	for (i = 0; i < REVTOOLS_NR; i++)
-		if (!strcmp(name, tool_names[i]))
-			break;
-	if (i == REVTOOLS_NR) {
+	r = name_index(tool_names, REVTOOLS_NR, name);
+	if (r < 0) {
 		strbuf_addstr(&err, "no such tool");
 		r = -ENOSYS;
 		goto out;
 	}
+	i = (size_t)r;
 	r = parse_args(&a, t, i, args ? args : "", &err);
 	if (r == 0) {
 		size_t before = out->len;

@@ -55,24 +55,22 @@ const char *subsys_severity_name(enum subsys_severity sev)
 
 int subsys_stage_from_name(enum subsys_stage *out, const char *name)
 {
-	for (int i = 0; i < SUBSYS_STAGE_MAX; i++) {
-		if (!strcmp(name, subsys_stage_names[i])) {
-			*out = (enum subsys_stage)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = name_index(subsys_stage_names, SUBSYS_STAGE_MAX, name);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum subsys_stage)i;
+	return 0;
 }
 
 int subsys_severity_from_name(enum subsys_severity *out, const char *name)
 {
-	for (int i = 0; i < SUBSYS_SEV_MAX; i++) {
-		if (!strcmp(name, subsys_severity_names[i])) {
-			*out = (enum subsys_severity)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = name_index(subsys_severity_names, SUBSYS_SEV_MAX, name);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum subsys_severity)i;
+	return 0;
 }
 
 /* The shapes the binder fills. */

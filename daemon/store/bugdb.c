@@ -59,13 +59,12 @@ const char *bugdb_status_name(enum bugdb_status s)
 
 int bugdb_status_parse(enum bugdb_status *out, const char *name)
 {
-	for (int i = 0; i < BUGDB_STATUS_MAX; i++) {
-		if (name && !strcmp(name, status_names[i])) {
-			*out = (enum bugdb_status)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = name_index(status_names, BUGDB_STATUS_MAX, name);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum bugdb_status)i;
+	return 0;
 }
 
 const char *bugdb_prio_name(enum bugdb_prio p)
@@ -77,13 +76,12 @@ const char *bugdb_prio_name(enum bugdb_prio p)
 
 int bugdb_prio_parse(enum bugdb_prio *out, const char *name)
 {
-	for (int i = 0; i < BUGDB_PRIO_MAX; i++) {
-		if (name && !strcmp(name, prio_names[i])) {
-			*out = (enum bugdb_prio)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = name_index(prio_names, BUGDB_PRIO_MAX, name);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum bugdb_prio)i;
+	return 0;
 }
 
 const char *bugdb_admission_name(enum bugdb_admission a)
@@ -98,13 +96,12 @@ int bugdb_sort_parse(enum bugdb_sort *out, const char *name)
 	static const char *const names[BUGDB_SORT_MAX] = {
 		"severity", "seen", "age" };
 
-	for (int i = 0; i < BUGDB_SORT_MAX; i++) {
-		if (name && !strcmp(name, names[i])) {
-			*out = (enum bugdb_sort)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = name_index(names, BUGDB_SORT_MAX, name);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum bugdb_sort)i;
+	return 0;
 }
 
 /* ---- configuration ---- */

@@ -285,13 +285,12 @@ const char *outbox_state_name(enum outbox_state s)
 
 int outbox_state_parse(enum outbox_state *out, const char *name)
 {
-	for (int i = 0; i < OUTBOX_STATE_MAX; i++) {
-		if (name && !strcmp(name, state_names[i])) {
-			*out = (enum outbox_state)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = name_index(state_names, OUTBOX_STATE_MAX, name);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum outbox_state)i;
+	return 0;
 }
 
 void outbox_item_release(struct outbox_item *it)

@@ -21,13 +21,12 @@ const char *queue_state_name(enum queue_state s)
 
 int queue_state_parse(enum queue_state *out, const char *name)
 {
-	for (int i = 0; i < QUEUE_STATE_MAX; i++) {
-		if (!strcmp(state_names[i], name)) {
-			*out = (enum queue_state)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	int i = name_index(state_names, QUEUE_STATE_MAX, name);
+
+	if (i < 0)
+		return -EINVAL;
+	*out = (enum queue_state)i;
+	return 0;
 }
 
 void queue_job_release(struct queue_job *j)

@@ -90,6 +90,12 @@ const char *skip_prefix_icase(const char *s, const char *prefix);
 /* Case-sensitive prefix test; return pointer past the prefix or NULL. */
 const char *skip_prefix(const char *s, const char *prefix);
 
+/*
+ * Index of 'name' in names[0..n-1] (exact match) - the parser of every
+ * enum with a table of names - or -1 when it is absent or NULL.
+ */
+int name_index(const char *const *names, size_t n, const char *name);
+
 /* Lines in 'buf': its newlines, plus one for an unterminated last line. */
 size_t count_lines(const char *buf, size_t len);
 
