@@ -67,28 +67,18 @@ static int render_all(struct strbuf *out, size_t *total,
 int cmd_context(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "tree", required_argument, NULL, 't' },
-		{ "base", required_argument, NULL, 'b' },
-		{ "branch", required_argument, NULL, 'B' },
-		{ "maintainers", required_argument, NULL, 'M' },
-		{ "series", required_argument, NULL, 's' },
-		{ "mbox", required_argument, NULL, 'm' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "config", required_argument, NULL, 'c' },
+		CMD_TREE_OPTIONS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "budget", required_argument, NULL, 'u' },
 		{ "lines", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctx_args a = { .copts = CONTEXT_OPTS_INIT };
-	struct tree_base_opts bo = TREE_BASE_OPTS_INIT;
+	struct cmd_tree_args ta = CMD_TREE_ARGS_INIT;
 	struct tree_series s = TREE_SERIES_INIT;
 	struct tree_base b = TREE_BASE_INIT;
-	struct cmd_tree_src src = { 0 };
 	struct symindex_stats ist = { 0 };
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
-	const char **branches = NULL;
-	const char *dir = NULL, *maint_file = NULL;
 	struct symindex *idx = NULL;
 	git_repository *repo = NULL;
 	struct maint *m = NULL;
@@ -98,34 +88,9 @@ int cmd_context(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (cmd_tree_opt(&ta, c, optarg))
+			continue;
 		switch (c) {
-		case 't':
-			dir = optarg;
-			break;
-		case 'b':
-			bo.base_rev = optarg;
-			break;
-		case 'B':
-			branches = xrealloc(branches,
-					    st_mult(bo.branches_nr + 1,
-						    sizeof(*branches)));
-			branches[bo.branches_nr++] = optarg;
-			break;
-		case 'M':
-			maint_file = optarg;
-			break;
-		case 's':
-			src.series_arg = optarg;
-			break;
-		case 'm':
-			src.mbox = optarg;
-			break;
-		case 'd':
-			src.db_path = optarg;
-			break;
-		case 'c':
-			src.config_path = optarg;
-			break;
 		case 'j':
 			a.json = true;
 			break;
@@ -150,29 +115,14 @@ int cmd_context(int argc, char **argv)
 			goto out;
 		}
 	}
-	bo.branches = branches;
-	if (optind != argc || !dir || !src.series_arg == !src.mbox) {
-		if (optind != argc)
-			log_error("unexpected argument '%s'", argv[optind]);
-		else if (!dir)
-			log_error("--tree DIR is required");
-		else
-			log_error("give one of --series ID and --mbox FILE");
-		cmd_print_usage(cmd_find("context"), stderr);
+	if (!cmd_tree_args_check(&ta, "context", argc, argv)) {
 		ret = 2;
 		goto out;
 	}
-	if (tree_open_repo(&repo, dir, &err) < 0) {
-		log_error("%s", err.buf);
+	if (cmd_tree_open(&repo, &s, &m, &ta) < 0)
 		goto out;
-	}
-	if (cmd_tree_load_series(&s, &src) < 0)
-		goto out;
-	if (cmd_tree_load_maint(&m, repo, maint_file) < 0)
-		goto out;
-	bo.maint = m;
 	/* the attempts are diagnostics here (-v): stdout is the context */
-	if (cmd_tree_find_base(&b, repo, &s, &bo,
+	if (cmd_tree_find_base(&b, repo, &s, &ta.bo,
 			       log_get_level() >= LOG_LVL_INFO ? stderr :
 								 NULL) < 0)
 		goto out;
@@ -225,7 +175,7 @@ out:
 	tree_series_release(&s);
 	maint_free(m);
 	git_repository_free(repo);
-	free(branches);
+	cmd_tree_args_release(&ta);
 	strbuf_release(&err);
 	strbuf_release(&out);
 	return ret;

@@ -1,11 +1,13 @@
 /* Helpers shared by the tree commands: cmd_tree.h. */
 #include "cmd_tree.h"
+#include "kreview/cmd.h"
 #include "kreview/config.h"
 #include "kreview/db.h"
 #include "kreview/log.h"
 #include "kreview/maint.h"
 #include "kreview/strbuf.h"
 
+#include <getopt.h>
 #include <git2.h>
 
 int cmd_tree_open_db(struct db **out, const char *db_path,
@@ -148,4 +150,82 @@ out:
 	strbuf_release(&err);
 	strbuf_release(&line);
 	return r;
+}
+
+bool cmd_tree_opt(struct cmd_tree_args *a, int c, const char *arg)
+{
+	switch (c) {
+	case 't':
+		a->dir = arg;
+		break;
+	case 'b':
+		a->bo.base_rev = arg;
+		break;
+	case 'B':
+		a->branches = xrealloc(a->branches,
+				       st_mult(a->bo.branches_nr + 1,
+					       sizeof(*a->branches)));
+		a->branches[a->bo.branches_nr++] = arg;
+		a->bo.branches = a->branches;
+		break;
+	case 'M':
+		a->maint_file = arg;
+		break;
+	case 's':
+		a->src.series_arg = arg;
+		break;
+	case 'm':
+		a->src.mbox = arg;
+		break;
+	case 'd':
+		a->src.db_path = arg;
+		break;
+	case 'c':
+		a->src.config_path = arg;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+bool cmd_tree_args_check(const struct cmd_tree_args *a, const char *cmd,
+			 int argc, char **argv)
+{
+	if (optind == argc && a->dir && !a->src.series_arg != !a->src.mbox)
+		return true;
+	if (optind != argc)
+		log_error("unexpected argument '%s'", argv[optind]);
+	else if (!a->dir)
+		log_error("--tree DIR is required");
+	else
+		log_error("give one of --series ID and --mbox FILE");
+	cmd_print_usage(cmd_find(cmd), stderr);
+	return false;
+}
+
+int cmd_tree_open(git_repository **repo, struct tree_series *s,
+		  struct maint **m, struct cmd_tree_args *a)
+{
+	struct strbuf err = STRBUF_INIT;
+	int r = tree_open_repo(repo, a->dir, &err);
+
+	if (r < 0)
+		log_error("%s", err.buf);
+	strbuf_release(&err);
+	if (r == 0)
+		r = cmd_tree_load_series(s, &a->src);
+	if (r == 0)
+		r = cmd_tree_load_maint(m, *repo, a->maint_file);
+	if (r == 0)
+		a->bo.maint = *m;
+	return r;
+}
+
+void cmd_tree_args_release(struct cmd_tree_args *a)
+{
+	free(a->branches);
+	a->branches = NULL;
+	a->bo.branches = NULL;
+	a->bo.branches_nr = 0;
 }
