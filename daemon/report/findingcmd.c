@@ -54,9 +54,9 @@ void findingcmd_quote_above(struct strbuf *out, const char *body, size_t len,
 }
 
 struct cand {
-	int64_t id;
 	char *section, *fingerprint, *file, *function, *category, *title;
 	char *explanation, *evidence, *severity;
+	struct strbuf squashed;	/* the explanation, finding_squash()ed */
 	double confidence;
 	int line, end_line;
 };
@@ -72,6 +72,7 @@ static void cand_release(struct cand *c)
 	free(c->explanation);
 	free(c->evidence);
 	free(c->severity);
+	strbuf_release(&c->squashed);
 }
 
 /* The reported, introduced findings of the review reply 'msgid'. */
@@ -79,7 +80,7 @@ static int load_findings(struct cand **out, size_t *nr, struct db *db,
 			 const struct msg *m, struct strbuf *err)
 {
 	sqlite3_stmt *st = db_prepare(
-		db, "SELECT f.id, f.section, f.fingerprint, f.file, f.function,"
+		db, "SELECT f.section, f.fingerprint, f.file, f.function,"
 		    " f.category, f.title, f.explanation, f.evidence,"
 		    " f.severity, f.confidence, f.line, f.end_line"
 		    " FROM outbox o JOIN review_finding f"
@@ -99,19 +100,21 @@ static int load_findings(struct cand **out, size_t *nr, struct db *db,
 
 		ALLOC_GROW(*out, *nr + 1, alloc);
 		c = &(*out)[(*nr)++];
-		c->id = sqlite3_column_int64(st, 0);
-		c->section = db_column_strdup(st, 1);
-		c->fingerprint = db_column_strdup(st, 2);
-		c->file = db_column_strdup(st, 3);
-		c->function = db_column_strdup(st, 4);
-		c->category = db_column_strdup(st, 5);
-		c->title = db_column_strdup(st, 6);
-		c->explanation = db_column_strdup(st, 7);
-		c->evidence = db_column_strdup(st, 8);
-		c->severity = db_column_strdup(st, 9);
-		c->confidence = sqlite3_column_double(st, 10);
-		c->line = sqlite3_column_int(st, 11);
-		c->end_line = sqlite3_column_int(st, 12);
+		c->section = db_column_strdup(st, 0);
+		c->fingerprint = db_column_strdup(st, 1);
+		c->file = db_column_strdup(st, 2);
+		c->function = db_column_strdup(st, 3);
+		c->category = db_column_strdup(st, 4);
+		c->title = db_column_strdup(st, 5);
+		c->explanation = db_column_strdup(st, 6);
+		c->evidence = db_column_strdup(st, 7);
+		c->severity = db_column_strdup(st, 8);
+		c->confidence = sqlite3_column_double(st, 9);
+		c->line = sqlite3_column_int(st, 10);
+		c->end_line = sqlite3_column_int(st, 11);
+		strbuf_init(&c->squashed, 0);
+		finding_squash(&c->squashed, c->explanation,
+			       strlen(c->explanation));
 	}
 	db_done(st);
 	return r;
@@ -137,15 +140,9 @@ static const struct cand *pick(const struct cand *v, size_t nr,
 			eol = p + strlen(p);
 		finding_squash(&q, p, (size_t)(eol - p));
 		if (q.len >= MIN_QUOTE) {
-			for (size_t i = 0; i < nr; i++) {
-				struct strbuf e = STRBUF_INIT;
-
-				finding_squash(&e, v[i].explanation,
-					       strlen(v[i].explanation));
-				if (strstr(e.buf, q.buf))
+			for (size_t i = 0; i < nr; i++)
+				if (strstr(v[i].squashed.buf, q.buf))
 					best = &v[i]; /* later lines win */
-				strbuf_release(&e);
-			}
 		}
 		strbuf_release(&q);
 		p = *eol ? eol + 1 : eol;
