@@ -16,6 +16,18 @@ fail() {
 	exit 1
 }
 
+# The mock LLM server (tests/helpers/mockllm.c) answering from the
+# scenario folder $1, its requests logged to $TRASH/mock.log; $mock is
+# its pid and $TRASH/port holds its port.  It is killed on exit, and the
+# trash directory removed.
+start_mock() {
+	"$KREVIEW_BUILD/tests/mockllm" --dir "$1" --port-file "$TRASH/port" \
+		--log "$TRASH/mock.log" &
+	mock=$!
+	trap 'kill $mock 2>/dev/null; rm -rf "$TRASH"' EXIT
+	for _ in $(seq 50); do [ -s "$TRASH/port" ] && break; sleep 0.1; done
+}
+
 # "cmd | grepq PATTERN": like grep -q, but reads all its input.  grep -q
 # exits at the first match; a writer with more to say then dies of
 # SIGPIPE, and under pipefail the test fails when the machine is busy.

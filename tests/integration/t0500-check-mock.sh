@@ -51,11 +51,7 @@ open("net.c", "w").write(s)
 PY
 git commit -q -a -m "net: clamp receive length" -m "Signed-off-by: A Dev <a@example.org>"
 
-"$KREVIEW_BUILD/tests/mockllm" --dir "$KREVIEW_TESTS/data/review/mock" \
-	--port-file "$TRASH/port" --log "$TRASH/mock.log" &
-mock=$!
-trap 'kill $mock 2>/dev/null; rm -rf "$TRASH"' EXIT
-for _ in $(seq 50); do [ -s "$TRASH/port" ] && break; sleep 0.1; done
+start_mock "$KREVIEW_TESTS/data/review/mock"
 port=$(cat "$TRASH/port")
 export MOCK_KEY=sk-test-secret-kreview-0123456789
 cat > "$TRASH/config.yaml" <<Y

@@ -9,11 +9,7 @@ mock_net_repo "$repo"
 id=$(grep -o '[0-9]\+' "$TRASH/id" | head -1)
 [ -n "$id" ] || fail "from-git printed no series id: $(cat "$TRASH/id")"
 
-"$KREVIEW_BUILD/tests/mockllm" --dir "$KREVIEW_TESTS/data/review/mock" \
-	--port-file "$TRASH/port" --log "$TRASH/mock.log" &
-mock=$!
-trap 'kill $mock 2>/dev/null; rm -rf "$TRASH"' EXIT
-for _ in $(seq 50); do [ -s "$TRASH/port" ] && break; sleep 0.1; done
+start_mock "$KREVIEW_TESTS/data/review/mock"
 cat > "$TRASH/config.yaml" <<Y
 endpoints:
   - name: mock

@@ -16,11 +16,7 @@ sed -i 's/^\tint ret;$/\tint ret;\n\tbuf = kmalloc(len, GFP_KERNEL);/' net.c
 git commit -q -a -m "net: allocate a receive buffer"
 id=$("$KREVIEW" series from-git --db "$TRASH/k.db" --tree "$repo" main..topic | grep -o '[0-9]\+' | head -1)
 
-"$KREVIEW_BUILD/tests/mockllm" --dir "$KREVIEW_TESTS/data/review/mock" \
-	--port-file "$TRASH/port" --log "$TRASH/mock.log" > /dev/null 2>&1 &
-mock=$!
-trap 'kill $mock 2>/dev/null; rm -rf "$TRASH"' EXIT
-for _ in $(seq 50); do [ -s "$TRASH/port" ] && break; sleep 0.1; done
+start_mock "$KREVIEW_TESTS/data/review/mock"
 cat > "$TRASH/config.yaml" <<Y
 endpoints:
   - name: mock

@@ -14,11 +14,7 @@ git checkout -q -b topic
 sed -i 's/^\tret = prepare(sk);$/\tret = prepare(sk);\n\tif (ret)\n\t\treturn ret;/' net.c
 git commit -q -a -m "net: return early"
 
-"$KREVIEW_BUILD/tests/mockllm" --dir "$KREVIEW_TESTS/data/review/mock" \
-	--port-file "$TRASH/port" --log "$TRASH/mock.log" > /dev/null 2>&1 &
-mock=$!
-trap 'kill $mock 2>/dev/null; rm -rf "$TRASH"' EXIT
-for _ in $(seq 50); do [ -s "$TRASH/port" ] && break; sleep 0.1; done
+start_mock "$KREVIEW_TESTS/data/review/mock"
 cat > "$TRASH/config.yaml" <<Y
 endpoints:
   - name: mock

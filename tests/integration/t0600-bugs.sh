@@ -17,11 +17,7 @@ F:	net.c
 "$KREVIEW" series from-git --db "$TRASH/k.db" --tree "$repo" main..topic > "$TRASH/id"
 id=$(grep -o '[0-9]\+' "$TRASH/id" | head -1)
 
-"$KREVIEW_BUILD/tests/mockllm" --dir "$KREVIEW_TESTS/data/review/mock" \
-	--port-file "$TRASH/port" --log "$TRASH/mock.log" &
-mock=$!
-trap 'kill $mock 2>/dev/null; rm -rf "$TRASH"' EXIT
-for _ in $(seq 50); do [ -s "$TRASH/port" ] && break; sleep 0.1; done
+start_mock "$KREVIEW_TESTS/data/review/mock"
 bugs="$TRASH/bugs"
 cat > "$TRASH/config.yaml" <<Y
 endpoints:

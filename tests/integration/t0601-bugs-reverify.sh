@@ -123,11 +123,7 @@ P=${ids[0]} K=${ids[1]} U=${ids[2]} S=${ids[3]} G=${ids[4]} C=${ids[5]} R=${ids[
 H=${ids[7]}
 db="$bugs/networking-general.db"
 
-"$KREVIEW_BUILD/tests/mockllm" --dir "$KREVIEW_TESTS/data/bugs/mock" \
-	--port-file "$TRASH/port" --log "$TRASH/mock.log" &
-mock=$!
-trap 'kill $mock 2>/dev/null; rm -rf "$TRASH"' EXIT
-for _ in $(seq 50); do [ -s "$TRASH/port" ] && break; sleep 0.1; done
+start_mock "$KREVIEW_TESTS/data/bugs/mock"
 dead=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 export MOCK_KEY=sk-test-secret-reverify-0123456789
 for which in mock dead; do

@@ -24,11 +24,7 @@ S:	Maintained
 F:	net.c
 "
 
-"$KREVIEW_BUILD/tests/mockllm" --dir "$KREVIEW_TESTS/data/review/mock" \
-	--port-file "$TRASH/port" --log "$TRASH/mock.log" &
-mock=$!
-trap 'kill $mock 2>/dev/null; rm -rf "$TRASH"' EXIT
-for _ in $(seq 50); do [ -s "$TRASH/port" ] && break; sleep 0.1; done
+start_mock "$KREVIEW_TESTS/data/review/mock"
 state="$TRASH/state"
 bugs="$state/bugs"
 : > "$TRASH/list.mbox"

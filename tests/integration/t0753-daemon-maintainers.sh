@@ -19,11 +19,7 @@ git format-patch -q --thread --to=l@example.org -o "$TRASH/out" master..topic
 cat "$TRASH"/out/*.patch > "$TRASH/series.mbox"
 "$KREVIEW_BUILD/tests/mkinbox" "$TRASH/series.mbox" "$TRASH/inbox.git" > /dev/null
 
-"$KREVIEW_BUILD/tests/mockllm" --dir "$KREVIEW_TESTS/data/review/mock" \
-	--port-file "$TRASH/port" --log "$TRASH/mock.log" > /dev/null 2>&1 &
-mock=$!
-trap 'kill $mock 2>/dev/null; rm -rf "$TRASH"' EXIT
-for _ in $(seq 50); do [ -s "$TRASH/port" ] && break; sleep 0.1; done
+start_mock "$KREVIEW_TESTS/data/review/mock"
 cat > "$TRASH/config.yaml" <<Y
 state_dir: $TRASH/state
 endpoints:
