@@ -76,8 +76,13 @@ static void add_thread_id(int64_t **ids, size_t *nr, size_t *alloc,
 	(*ids)[(*nr)++] = id;
 }
 
-/* Threads connected to a message: those of the messages it names and
- * of the messages that name it or name the same ancestors. */
+/*
+ * Threads connected to a message: those of the messages it names and
+ * of the messages that name it or name the same ancestors.  Every
+ * message naming an id was merged into one thread when it was stored
+ * (this function found them all), so one of them stands for all: the
+ * query stays one index probe however long the thread grows.
+ */
 static int collect_threads(int64_t **ids, size_t *nr, size_t *alloc,
 			   struct db *db, const struct msg *m,
 			   struct strbuf *err)
@@ -100,9 +105,9 @@ static int collect_threads(int64_t **ids, size_t *nr, size_t *alloc,
 				return r;
 		}
 		st = db_prepare(db,
-				"SELECT DISTINCT m.thread_id FROM message_ref r"
+				"SELECT m.thread_id FROM message_ref r"
 				" JOIN message m ON m.id = r.message_id"
-				" WHERE r.ref = ?");
+				" WHERE r.ref = ? LIMIT 1");
 		db_bind_text(st, 1, id);
 		while ((r = db_step(db, st, err)) > 0)
 			add_thread_id(ids, nr, alloc,
@@ -184,7 +189,7 @@ int store_add_message(enum store_add_result *out, struct db *db,
 	const struct store_packed *packed = in->packed;
 	char hex[HASH_HEX + 1];
 	struct strbuf tags = STRBUF_INIT, norm = STRBUF_INIT;
-	int64_t *threads = NULL, id, thread;
+	int64_t *threads = NULL, id, thread = 0;
 	size_t threads_nr = 0, threads_alloc = 0;
 	sqlite3_stmt *st;
 	int r;
@@ -224,6 +229,14 @@ int store_add_message(enum store_add_result *out, struct db *db,
 	if (r < 0)
 		return r;
 
+	/* the threads it joins, before the row exists (it names none) */
+	r = collect_threads(&threads, &threads_nr, &threads_alloc, db, m, err);
+	if (r >= 0 && threads_nr)
+		r = merge_threads(&thread, db, threads, threads_nr, err);
+	free(threads);
+	if (r < 0)
+		return r;
+
 	join_tags(&tags, &m->subj);
 	subject_normalise_title(&norm, m->subj.title);
 	st = db_prepare(
@@ -236,10 +249,11 @@ int store_add_message(enum store_add_result *out, struct db *db,
 		" flag_resend, tags, change_id, base_commit, thread_id,"
 		" source_pos, ingested_ms) VALUES (?1, ?2, ?3, ?5, ?6, ?7,"
 		" ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
-		" ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, 0, ?30, ?31)");
+		" ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?4, ?30, ?31)");
 	db_bind_text(st, 1, m->msgid);
 	db_bind_int64(st, 2, m->msgid_synthetic);
 	db_bind_text(st, 3, hex);
+	db_bind_int64(st, 4, thread);
 	db_bind_text(st, 5, m->sender);
 	db_bind_text(st, 6, m->sender_addr);
 	db_bind_text(st, 7, m->author);
@@ -306,30 +320,23 @@ int store_add_message(enum store_add_result *out, struct db *db,
 			return r;
 	}
 
-	r = collect_threads(&threads, &threads_nr, &threads_alloc, db, m, err);
-	if (r < 0)
-		goto out;
-	add_thread_id(&threads, &threads_nr, &threads_alloc, id);
-	/* the new row has thread 0 until now; 0 is never a real thread */
-	for (size_t i = 0; i < threads_nr; i++)
-		if (threads[i] == 0)
-			threads[i] = id;
-	r = merge_threads(&thread, db, threads, threads_nr, err);
-	if (r < 0)
-		goto out;
-	st = db_prepare(db, "UPDATE message SET thread_id = ? WHERE id = ?");
-	db_bind_int64(st, 1, thread);
-	db_bind_int64(st, 2, id);
-	r = db_step(db, st, err);
-	db_done(st);
-	if (r < 0)
-		goto out;
+	if (!thread) {
+		/* a new thread, named after its first message */
+		thread = id;
+		st = db_prepare(db,
+				"UPDATE message SET thread_id = ? WHERE id = ?");
+		db_bind_int64(st, 1, thread);
+		db_bind_int64(st, 2, id);
+		r = db_step(db, st, err);
+		db_done(st);
+		if (r < 0)
+			goto out;
+	}
 	r = mark_dirty(db, thread, err);
 	if (r < 0)
 		goto out;
 	*out = STORE_ADDED;
 out:
-	free(threads);
 	return r < 0 ? r : 0;
 }
 
