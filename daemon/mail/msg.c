@@ -243,16 +243,6 @@ static bool first_mailbox(GMimeParserOptions *opts, const char *value,
 	return found;
 }
 
-/* The decoded To:/Cc: text; parsing addresses here would cost IDN
- * normalisation for every message, and recipients are parsed only
- * when a reply is written. */
-static char *address_list_text(GMimeMessage *gm, const char *name)
-{
-	const char *v = g_mime_object_get_header(GMIME_OBJECT(gm), name);
-
-	return collapse_ws(v ? v : "");
-}
-
 static void add_ref(struct msg *m, const char *id)
 {
 	char *clean = collapse_ws(id);
@@ -300,11 +290,6 @@ static void parse_ids(struct msg *m, GMimeParserOptions *opts,
 	g_mime_references_free(refs);
 }
 
-static const char *header(GMimeMessage *gm, const char *name)
-{
-	return g_mime_object_get_header(GMIME_OBJECT(gm), name);
-}
-
 static void synthetic_msgid(struct msg *m, const char *raw, size_t len)
 {
 	char hex[HASH_HEX + 1];
@@ -342,85 +327,135 @@ fallback:
 	m->author = xstrdup(m->sender);
 }
 
-/* Header fields msg_parse() reads, besides MIME-* and Content-*. */
-static const char *const kept_fields[] = {
-	"Message-ID", "From", "X-Original-From", "Date", "Subject",
-	"References", "In-Reply-To", "To", "Cc", "List-Id", "X-Patchwork-Bot",
+/* The header fields msg_parse() reads. */
+enum field {
+	F_MESSAGE_ID,
+	F_FROM,
+	F_X_ORIGINAL_FROM,
+	F_DATE,
+	F_SUBJECT,
+	F_REFERENCES,
+	F_IN_REPLY_TO,
+	F_TO,
+	F_CC,
+	F_LIST_ID,
+	F_X_PATCHWORK_BOT,
+	F_CONTENT_TYPE,
+	F_CONTENT_TRANSFER_ENCODING,
+	F_NR
 };
 
+static const char *const field_names[F_NR] = {
+	[F_MESSAGE_ID] = "Message-ID",
+	[F_FROM] = "From",
+	[F_X_ORIGINAL_FROM] = "X-Original-From",
+	[F_DATE] = "Date",
+	[F_SUBJECT] = "Subject",
+	[F_REFERENCES] = "References",
+	[F_IN_REPLY_TO] = "In-Reply-To",
+	[F_TO] = "To",
+	[F_CC] = "Cc",
+	[F_LIST_ID] = "List-Id",
+	[F_X_PATCHWORK_BOT] = "X-Patchwork-Bot",
+	[F_CONTENT_TYPE] = "Content-Type",
+	[F_CONTENT_TRANSFER_ENCODING] = "Content-Transfer-Encoding",
+};
+
+static int field_index(const char *name, size_t n)
+{
+	for (int i = 0; i < F_NR; i++)
+		if (strlen(field_names[i]) == n &&
+		    !strncasecmp(name, field_names[i], n))
+			return i;
+	return -1;
+}
+
+/* Fields handed to GMime: those read, MIME-Version and every Content-*. */
 static bool kept_field(const char *name, size_t n)
 {
-	if ((n > 5 && !strncasecmp(name, "MIME-", 5)) ||
-	    (n > 8 && !strncasecmp(name, "Content-", 8)))
-		return true;
-	for (size_t i = 0; i < ARRAY_SIZE(kept_fields); i++)
-		if (strlen(kept_fields[i]) == n &&
-		    !strncasecmp(name, kept_fields[i], n))
-			return true;
-	return false;
+	return (n > 5 && !strncasecmp(name, "MIME-", 5)) ||
+	       (n > 8 && !strncasecmp(name, "Content-", 8)) ||
+	       field_index(name, n) >= 0;
+}
+
+/*
+ * The fields of a header made only of well-formed "Name: value" fields
+ * (a name of printable ASCII, no space before the colon, every line
+ * ended) up to its empty line.  hfield_next() returns 1 with the next
+ * field in 'name' and [start, end) (its lines with their folds and
+ * newlines), 0 at the empty line ('p' points to it), -1 when the header
+ * is anything else.
+ */
+struct hfield {
+	const char *p, *end;
+	const char *name, *start, *colon;
+	size_t name_len;
+};
+
+static int hfield_next(struct hfield *f)
+{
+	const char *p = f->p, *end = f->end, *eol;
+
+	if (p >= end)
+		return -1;
+	if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n'))
+		return 0;
+	eol = memchr(p, '\n', (size_t)(end - p));
+	f->colon = eol ? memchr(p, ':', (size_t)(eol - p)) : NULL;
+	if (!f->colon || f->colon == p)
+		return -1;
+	for (const char *c = p; c < f->colon; c++)
+		if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 127)
+			return -1;
+	f->name = f->start = p;
+	f->name_len = (size_t)(f->colon - p);
+	p = eol + 1;
+	while (p < end && (*p == ' ' || *p == '\t')) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			return -1;
+		p = eol + 1;
+	}
+	f->p = p;
+	return 1;
 }
 
 #define PAD_FIELD "X-Kreview-Skipped: "
 
 /*
  * Copy 'raw' to 'out' without the top-level header fields msg_parse()
- * never reads, each dropped with its continuation lines.  Their bytes
- * become one padding field at the end of the header, so the body stays
- * at its offset: GMime's reading of a malformed multipart body depends
- * on where its read buffer boundaries fall.  Only a header made of
- * well-formed "Name: value" fields up to its empty line is filtered;
- * otherwise, or when too little would be dropped to matter, false is
- * returned with 'out' empty and the caller parses the message as it is.
+ * never reads.  Their bytes become one padding field at the end of the
+ * header, so the body stays at its offset: GMime's reading of a
+ * malformed multipart body depends on where its read buffer boundaries
+ * fall.  Only a header hfield_next() walks is filtered; otherwise, or
+ * when too little would be dropped to matter, false is returned with
+ * 'out' empty and the caller parses the message as it is.
  */
 static bool filter_header(struct strbuf *out, const char *raw, size_t len)
 {
-	const char *p = raw, *end = raw + len;
+	struct hfield f = { .p = raw, .end = raw + len };
 	size_t dropped = 0;
-	bool keep = false;
+	int r;
 
 	strbuf_grow(out, len);
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *next = eol ? eol + 1 : end;
-		const char *colon;
-
-		if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
-			/* the empty line ending the header */
-			if (dropped < 256)
-				break;
-			strbuf_addstr(out, PAD_FIELD);
-			dropped -= strlen(PAD_FIELD) + 1;
-			strbuf_grow(out, dropped);
-			memset(out->buf + out->len, 'x', dropped);
-			strbuf_setlen(out, out->len + dropped);
-			strbuf_addch(out, '\n');
-			strbuf_add(out, p, (size_t)(end - p));
-			return true;
-		}
-		if ((*p == ' ' || *p == '\t') && p != raw) {
-			if (keep)
-				strbuf_add(out, p, (size_t)(next - p));
-			else
-				dropped += (size_t)(next - p);
-			p = next;
-			continue;
-		}
-		colon = memchr(p, ':', (size_t)(next - p));
-		if (!colon || colon == p || !eol)
-			break;
-		for (const char *c = p; c < colon; c++)
-			if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 127)
-				goto out;
-		keep = kept_field(p, (size_t)(colon - p));
-		if (keep)
-			strbuf_add(out, p, (size_t)(next - p));
+	while ((r = hfield_next(&f)) > 0) {
+		if (kept_field(f.name, f.name_len))
+			strbuf_add(out, f.start, (size_t)(f.p - f.start));
 		else
-			dropped += (size_t)(next - p);
-		p = next;
+			dropped += (size_t)(f.p - f.start);
 	}
-out:
-	strbuf_reset(out);
-	return false;
+	if (r < 0 || dropped < 256) {
+		strbuf_reset(out);
+		return false;
+	}
+	strbuf_addstr(out, PAD_FIELD);
+	dropped -= strlen(PAD_FIELD) + 1;
+	strbuf_grow(out, dropped);
+	memset(out->buf + out->len, 'x', dropped);
+	strbuf_setlen(out, out->len + dropped);
+	strbuf_addch(out, '\n');
+	strbuf_add(out, f.p, (size_t)(raw + len - f.p));
+	return true;
 }
 
 static bool has_header_end(const char *raw, size_t len)
@@ -435,6 +470,226 @@ static bool has_header_end(const char *raw, size_t len)
 	return false;
 }
 
+/*
+ * What msg_parse() reads of a message's header, as GMime decodes it:
+ * val[] holds the decoded value of the first field of each name (what
+ * g_mime_object_get_header() returns), the rest what GMimeMessage makes
+ * of its fields.  All owned (g_free / g_date_time_unref).
+ */
+struct fields {
+	char *val[F_NR];
+	char *msgid;     /* g_mime_message_get_message_id() */
+	char *subject;   /* g_mime_message_get_subject() */
+	char *from_list; /* the From: addresses printed again, or NULL */
+	GDateTime *date; /* g_mime_message_get_date() */
+};
+
+static void fields_release(struct fields *f)
+{
+	for (int i = 0; i < F_NR; i++)
+		g_free(f->val[i]);
+	g_free(f->msgid);
+	g_free(f->subject);
+	g_free(f->from_list);
+	if (f->date)
+		g_date_time_unref(f->date);
+	memset(f, 0, sizeof(*f));
+}
+
+static char *address_list_string(InternetAddressList *list)
+{
+	if (!list || internet_address_list_length(list) == 0)
+		return NULL;
+	return internet_address_list_to_string(list, NULL, FALSE);
+}
+
+/* The fields and body of a message GMime has parsed. */
+static void read_gmime(struct fields *f, struct msg *m, GMimeMessage *gm)
+{
+	GDateTime *date = g_mime_message_get_date(gm);
+
+	for (int i = 0; i < F_NR; i++)
+		f->val[i] = g_strdup(g_mime_object_get_header(GMIME_OBJECT(gm),
+							      field_names[i]));
+	f->msgid = g_strdup(g_mime_message_get_message_id(gm));
+	f->subject = g_strdup(g_mime_message_get_subject(gm));
+	f->from_list = address_list_string(g_mime_message_get_from(gm));
+	f->date = date ? g_date_time_ref(date) : NULL;
+	choose_body(m, gm);
+}
+
+/* A field's value as GMime decodes it (g_mime_header_get_value()). */
+static char *decode_value(GMimeParserOptions *opts, const char *raw)
+{
+	char *unfolded = g_mime_utils_header_unfold(raw);
+	char *v = g_mime_utils_header_decode_text(opts, unfolded);
+
+	g_free(unfolded);
+	return v;
+}
+
+/*
+ * The body of a single-part message as GMime's data wrapper decodes it:
+ * the bytes after the header, quoted-printable or base64 decoded.
+ */
+static bool read_plain_body(struct msg *m, const struct fields *f,
+			    GMimeParserOptions *opts, const char *body,
+			    size_t len)
+{
+	GMimeContentEncoding enc = GMIME_CONTENT_ENCODING_DEFAULT;
+	GMimeContentType *ct = NULL;
+	const char *charset = NULL;
+	char *decoded = NULL;
+	bool text = true;
+
+	if (f->val[F_CONTENT_TYPE]) {
+		ct = g_mime_content_type_parse(opts, f->val[F_CONTENT_TYPE]);
+		if (g_mime_content_type_is_type(ct, "multipart", "*") ||
+		    g_mime_content_type_is_type(ct, "message", "*")) {
+			g_object_unref(ct);
+			return false;
+		}
+		text = g_mime_content_type_is_type(ct, "text", "plain") ||
+		       g_mime_content_type_is_type(ct, "*", "x-patch") ||
+		       g_mime_content_type_is_type(ct, "*", "x-diff");
+		charset = g_mime_content_type_get_parameter(ct, "charset");
+	}
+	if (f->val[F_CONTENT_TRANSFER_ENCODING])
+		enc = g_mime_content_encoding_from_string(
+			f->val[F_CONTENT_TRANSFER_ENCODING]);
+	if (enc == GMIME_CONTENT_ENCODING_UUENCODE) {
+		if (ct)
+			g_object_unref(ct);
+		return false;
+	}
+	if (!text) {
+		m->body = xstrdup("");
+	} else {
+		if (enc == GMIME_CONTENT_ENCODING_BASE64 ||
+		    enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
+			GMimeEncoding state;
+
+			g_mime_encoding_init_decode(&state, enc);
+			decoded = xmalloc(g_mime_encoding_outlen(&state, len) + 1);
+			len = g_mime_encoding_step(&state, body, len, decoded);
+			len += g_mime_encoding_flush(&state, "", 0,
+						     decoded + len);
+			body = decoded;
+		}
+		m->body = to_utf8(body, len, charset, &m->body_len);
+		m->body_from_attachment = false;
+	}
+	free(decoded);
+	if (ct)
+		g_object_unref(ct);
+	return true;
+}
+
+/*
+ * The fast path: a header hfield_next() walks, none of the fields read
+ * given twice, no NUL in them, and a single-part body that needs no
+ * uudecoding is read here with GMime's own value decoders, without
+ * building its object tree (most of the parsing time).  False, with
+ * nothing filled, for anything else: msg_parse() then asks GMime.
+ */
+static bool read_simple(struct fields *f, struct msg *m,
+			GMimeParserOptions *opts, const char *raw, size_t len)
+{
+	struct hfield h = { .p = raw, .end = raw + len };
+	const char *start[F_NR] = { 0 }, *end[F_NR] = { 0 }, *body;
+	InternetAddressList *from;
+	size_t nr = 0;
+	int r;
+
+	while ((r = hfield_next(&h)) > 0) {
+		int i = field_index(h.name, h.name_len);
+
+		/* GMime gives Content-* to the body part; a message with
+		 * no other field has no header for msg_parse() */
+		if (h.name_len < 8 || strncasecmp(h.name, "Content-", 8))
+			nr++;
+		if (i < 0)
+			continue;
+		if (start[i] || memchr(h.start, '\0', (size_t)(h.p - h.start)))
+			return false;
+		start[i] = h.colon + 1;
+		end[i] = h.p;
+	}
+	if (r < 0 || !nr)
+		return false;
+	for (int i = 0; i < F_NR; i++) {
+		char *raw_value;
+
+		if (!start[i])
+			continue;
+		raw_value = g_strndup(start[i], (gsize)(end[i] - start[i]));
+		f->val[i] = decode_value(opts, raw_value);
+		if (i == F_FROM) {
+			/* NULL for no address, but also for a list that
+			 * breaks off after some, which GMime would keep */
+			from = internet_address_list_parse(opts, raw_value);
+			f->from_list = address_list_string(from);
+			if (from)
+				g_object_unref(from);
+		}
+		g_free(raw_value);
+		if (i == F_FROM && !f->from_list) {
+			fields_release(f);
+			return false;
+		}
+	}
+	body = h.p + (*h.p == '\r' ? 2 : 1);
+	if (!read_plain_body(m, f, opts, body, (size_t)(raw + len - body))) {
+		fields_release(f);
+		return false;
+	}
+	if (f->val[F_MESSAGE_ID])
+		f->msgid = g_mime_utils_decode_message_id(f->val[F_MESSAGE_ID]);
+	f->subject = g_strdup(f->val[F_SUBJECT]);
+	if (f->val[F_DATE])
+		f->date = g_mime_utils_header_decode_date(f->val[F_DATE]);
+	return true;
+}
+
+/* Parse with GMime's parser; -EPROTO if it finds no header. */
+static int read_parsed(struct fields *f, struct msg *m,
+		       GMimeParserOptions *opts, const char *raw, size_t len,
+		       unsigned int flags)
+{
+	struct strbuf copy = STRBUF_INIT;
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *gm;
+	int r = 0;
+
+	if (!(flags & MSG_PARSE_ALL_HEADERS) &&
+	    filter_header(&copy, raw, len)) {
+		stream = g_mime_stream_mem_new_with_buffer(copy.buf, copy.len);
+	} else if (!has_header_end(raw, len)) {
+		/* cut inside its header: parse what is there */
+		strbuf_add(&copy, raw, len);
+		strbuf_addstr(&copy, "\n\n");
+		stream = g_mime_stream_mem_new_with_buffer(copy.buf, copy.len);
+	} else {
+		stream = g_mime_stream_mem_new_with_buffer(raw, len);
+	}
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	gm = g_mime_parser_construct_message(parser, opts);
+	if (!gm || !g_mime_object_get_header_list(GMIME_OBJECT(gm)) ||
+	    g_mime_header_list_get_count(
+		    g_mime_object_get_header_list(GMIME_OBJECT(gm))) == 0)
+		r = -EPROTO;
+	else
+		read_gmime(f, m, gm);
+	if (gm)
+		g_object_unref(gm);
+	g_object_unref(parser);
+	g_object_unref(stream);
+	strbuf_release(&copy);
+	return r;
+}
+
 int msg_parse(struct msg *out, const char *raw, size_t len,
 	      struct strbuf *warn)
 {
@@ -446,13 +701,10 @@ int msg_parse_flags(struct msg *out, const char *raw, size_t len,
 {
 	static const char *fallback[] = { "UTF-8", "windows-1252", NULL };
 	GMimeParserOptions *opts = NULL;
-	GMimeStream *stream = NULL;
-	GMimeParser *parser = NULL;
-	GMimeMessage *gm = NULL;
-	GDateTime *date;
+	struct fields f = { 0 };
 	const char *v;
 	char *name = NULL, *addr = NULL;
-	struct strbuf sb = STRBUF_INIT, copy = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT;
 	struct trailer_list tl = TRAILER_LIST_INIT;
 	struct msg m;
 	int r = 0;
@@ -471,30 +723,19 @@ int msg_parse_flags(struct msg *out, const char *raw, size_t len,
 	g_mime_parser_options_set_parameter_compliance_mode(
 		opts, GMIME_RFC_COMPLIANCE_LOOSE);
 	g_mime_parser_options_set_fallback_charsets(opts, fallback);
-	if (!(flags & MSG_PARSE_ALL_HEADERS) &&
-	    filter_header(&copy, raw, len)) {
-		stream = g_mime_stream_mem_new_with_buffer(copy.buf, copy.len);
-	} else if (!has_header_end(raw, len)) {
-		/* cut inside its header: parse what is there */
-		strbuf_add(&copy, raw, len);
-		strbuf_addstr(&copy, "\n\n");
-		stream = g_mime_stream_mem_new_with_buffer(copy.buf, copy.len);
-	} else {
-		stream = g_mime_stream_mem_new_with_buffer(raw, len);
-	}
-	parser = g_mime_parser_new_with_stream(stream);
-	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-	gm = g_mime_parser_construct_message(parser, opts);
-	if (!gm || !g_mime_object_get_header_list(GMIME_OBJECT(gm)) ||
-	    g_mime_header_list_get_count(
-		    g_mime_object_get_header_list(GMIME_OBJECT(gm))) == 0) {
-		r = -EPROTO;
-		goto out;
+	if (flags & (MSG_PARSE_ALL_HEADERS | MSG_PARSE_GMIME) ||
+	    !read_simple(&f, &m, opts, raw, len)) {
+		if (flags & MSG_PARSE_SIMPLE_ONLY) {
+			r = -EAGAIN;
+			goto out;
+		}
+		r = read_parsed(&f, &m, opts, raw, len, flags);
+		if (r < 0)
+			goto out;
 	}
 
-	v = g_mime_message_get_message_id(gm);
-	if (v && *v) {
-		m.msgid = collapse_ws(v);
+	if (f.msgid && *f.msgid) {
+		m.msgid = collapse_ws(f.msgid);
 		if (strchr(m.msgid, ' ')) {
 			/* ids never contain spaces: keep the first word */
 			*strchr(m.msgid, ' ') = '\0';
@@ -508,18 +749,11 @@ int msg_parse_flags(struct msg *out, const char *raw, size_t len,
 				    warn->len ? "; " : "", m.msgid);
 	}
 
-	v = header(gm, "X-Original-From");
-	if (!first_mailbox(opts, v, &name, &addr)) {
-		InternetAddressList *from = g_mime_message_get_from(gm);
-
-		if (from && internet_address_list_length(from) > 0) {
-			char *s = internet_address_list_to_string(from, NULL,
-								 FALSE);
-			first_mailbox(opts, s, &name, &addr);
-			g_free(s);
-		}
+	if (!first_mailbox(opts, f.val[F_X_ORIGINAL_FROM], &name, &addr)) {
+		if (f.from_list)
+			first_mailbox(opts, f.from_list, &name, &addr);
 		if (!addr)
-			first_mailbox(opts, header(gm, "From"), &name, &addr);
+			first_mailbox(opts, f.val[F_FROM], &name, &addr);
 	}
 	m.sender_name = name ? name : xstrdup("");
 	m.sender_addr = addr ? addr : xstrdup("");
@@ -527,21 +761,23 @@ int msg_parse_flags(struct msg *out, const char *raw, size_t len,
 	m.sender = strbuf_detach(&sb, NULL);
 	name = addr = NULL;
 
-	date = g_mime_message_get_date(gm);
-	if (date) {
-		m.date_ms = (int64_t)g_date_time_to_unix(date) * 1000;
+	if (f.date) {
+		m.date_ms = (int64_t)g_date_time_to_unix(f.date) * 1000;
 		m.has_date = true;
 	}
 
-	m.subject = collapse_ws(g_mime_message_get_subject(gm));
+	m.subject = collapse_ws(f.subject);
 	subject_parse(&m.subj, m.subject);
 
-	parse_ids(&m, opts, header(gm, "References"), false);
-	parse_ids(&m, opts, header(gm, "In-Reply-To"), true);
+	parse_ids(&m, opts, f.val[F_REFERENCES], false);
+	parse_ids(&m, opts, f.val[F_IN_REPLY_TO], true);
 
-	m.to = address_list_text(gm, "To");
-	m.cc = address_list_text(gm, "Cc");
-	v = header(gm, "List-Id");
+	/* To:/Cc: as text: parsing addresses here would cost IDN
+	 * normalisation for every message, and recipients are parsed
+	 * only when a reply is written */
+	m.to = collapse_ws(f.val[F_TO] ? f.val[F_TO] : "");
+	m.cc = collapse_ws(f.val[F_CC] ? f.val[F_CC] : "");
+	v = f.val[F_LIST_ID];
 	if (v && *v) {
 		const char *lt = strrchr(v, '<'), *gt = strrchr(v, '>');
 
@@ -550,9 +786,8 @@ int msg_parse_flags(struct msg *out, const char *raw, size_t len,
 		else
 			m.list_id = collapse_ws(v);
 	}
-	m.patchwork_bot = header(gm, "X-Patchwork-Bot") != NULL;
+	m.patchwork_bot = f.val[F_X_PATCHWORK_BOT] != NULL;
 
-	choose_body(&m, gm);
 	m.has_diff = body_has_diff(m.body, m.body_len);
 	m.has_diffstat = body_has_diffstat(m.body, m.body_len);
 	m.has_trailers =
@@ -565,20 +800,14 @@ int msg_parse_flags(struct msg *out, const char *raw, size_t len,
 	*out = m;
 	msg_init(&m);
 out:
+	fields_release(&f);
 	trailer_list_release(&tl);
 	msg_release(&m);
 	free(name);
 	free(addr);
 	strbuf_release(&sb);
-	if (gm)
-		g_object_unref(gm);
-	if (parser)
-		g_object_unref(parser);
-	if (stream)
-		g_object_unref(stream);
 	if (opts)
 		g_mime_parser_options_free(opts);
-	strbuf_release(&copy);
 	return r;
 }
 

@@ -75,15 +75,25 @@ int msg_parse(struct msg *out, const char *raw, size_t len,
 	      struct strbuf *warn);
 
 /*
- * msg_parse() hands GMime only the top-level header fields it reads
- * (the addressing and threading fields, List-Id, X-Original-From,
- * X-Patchwork-Bot, MIME-Version and Content-*): list mail carries some
- * 40 fields, mostly Received:, DKIM and ARC, and building and freeing
- * GObjects for them was most of the parsing time.  MSG_PARSE_ALL_HEADERS
- * turns that off; the result must be the same either way (tests compare
- * the two on real list mail).
+ * How msg_parse() reads a message.  A single-part message whose header
+ * is plain "Name: value" fields (nearly all list mail) is read without
+ * GMime's parser: its fields and body go through GMime's own decoders
+ * (RFC 2047, addresses, dates, Content-Type, quoted-printable, base64)
+ * but no GMimeMessage is built, which was most of the parsing time.
+ * Anything else is parsed by GMime, which is handed only the top-level
+ * header fields msg_parse() reads (the addressing and threading fields,
+ * List-Id, X-Original-From, X-Patchwork-Bot, MIME-Version, Content-*):
+ * list mail carries some 40 fields, mostly Received:, DKIM and ARC.
+ *
+ * The result must be the same either way; tests and the msg fuzzer
+ * compare the three on real list mail and fuzzed input:
+ *   MSG_PARSE_GMIME        always GMime's parser (with the field filter)
+ *   MSG_PARSE_ALL_HEADERS  always GMime's parser, given every field
+ *   MSG_PARSE_SIMPLE_ONLY  -EAGAIN where the simple path does not apply
  */
 #define MSG_PARSE_ALL_HEADERS 1u
+#define MSG_PARSE_GMIME 2u
+#define MSG_PARSE_SIMPLE_ONLY 4u
 
 int msg_parse_flags(struct msg *out, const char *raw, size_t len,
 		    struct strbuf *warn, unsigned int flags);
