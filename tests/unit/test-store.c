@@ -359,6 +359,122 @@ static void test_raw_packed(void **state)
 	strbuf_release(&err);
 }
 
+#define ORDER_MSGS 150
+#define ORDER_GHOSTS 20
+
+static unsigned int lcg(unsigned int *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (*seed >> 16) & 0x7fff;
+}
+
+static int uf_find(int *parent, int i)
+{
+	while (parent[i] != i)
+		i = parent[i] = parent[parent[i]];
+	return i;
+}
+
+/*
+ * Threads do not depend on the order messages arrive in: a random
+ * forest of replies, whose References name some of their ancestors and
+ * some ids never seen (ghosts, shared between messages), is stored in
+ * several orders; each time, two messages share a thread exactly when
+ * the ids they carry connect them.
+ */
+static void test_thread_any_order(void **state)
+{
+	struct fixture *f = *state;
+	struct strbuf raw = STRBUF_INIT, refs = STRBUF_INIT, id = STRBUF_INIT;
+	struct strbuf err = STRBUF_INIT, path = STRBUF_INIT;
+	int parent[ORDER_MSGS], uf[ORDER_MSGS + ORDER_GHOSTS];
+	int order[ORDER_MSGS];
+	int64_t thread[ORDER_MSGS];
+	unsigned int seed = 7;
+	char *extra[ORDER_MSGS];
+
+	for (int i = 0; i < ORDER_MSGS + ORDER_GHOSTS; i++)
+		uf[i] = i;
+	for (int i = 0; i < ORDER_MSGS; i++) {
+		parent[i] = i && lcg(&seed) % 4 ? (int)(lcg(&seed) % i) : -1;
+		strbuf_reset(&refs);
+		if (lcg(&seed) % 8 == 0) {
+			int g = (int)(lcg(&seed) % ORDER_GHOSTS);
+
+			strbuf_addf(&refs, " <ghost%d@x>", g);
+			uf[uf_find(uf, i)] = uf_find(uf, ORDER_MSGS + g);
+		}
+		for (int a = parent[i]; a >= 0; a = parent[a]) {
+			/* the parent always, older ancestors sometimes */
+			if (a != parent[i] && lcg(&seed) % 2)
+				continue;
+			strbuf_addf(&refs, " <m%d@x>", a);
+			uf[uf_find(uf, i)] = uf_find(uf, a);
+		}
+		extra[i] = NULL;
+		if (refs.len) {
+			struct strbuf sb = STRBUF_INIT;
+
+			strbuf_addf(&sb, "References:%s\n", refs.buf);
+			extra[i] = strbuf_detach(&sb, NULL);
+		}
+	}
+
+	for (int round = 0; round < 4; round++) {
+		struct db *db;
+
+		for (int i = 0; i < ORDER_MSGS; i++)
+			order[i] = i;
+		if (round == 1) {
+			for (int i = 0; i < ORDER_MSGS; i++)
+				order[i] = ORDER_MSGS - 1 - i;
+		} else if (round > 1) {
+			for (int i = ORDER_MSGS - 1; i > 0; i--) {
+				int j = (int)(lcg(&seed) % (unsigned int)(i + 1));
+				int t = order[i];
+
+				order[i] = order[j];
+				order[j] = t;
+			}
+		}
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/order%d.db", f->dir, round);
+		if (db_open(&db, path.buf, &err) < 0)
+			fail_msg("db_open: %s", err.buf);
+		for (int k = 0; k < ORDER_MSGS; k++) {
+			int i = order[k];
+
+			strbuf_reset(&id);
+			strbuf_addf(&id, "m%d@x", i);
+			mail(&raw, id.buf, "Re: topic", NULL, extra[i], "text\n");
+			assert_int_equal(add(db, &raw), STORE_ADDED);
+		}
+		for (int i = 0; i < ORDER_MSGS; i++) {
+			strbuf_reset(&id);
+			strbuf_addf(&id, "m%d@x", i);
+			thread[i] = thread_of(db, id.buf);
+			assert_true(thread[i] > 0);
+		}
+		for (int i = 0; i < ORDER_MSGS; i++)
+			for (int j = 0; j < i; j++)
+				if ((thread[i] == thread[j]) !=
+				    (uf_find(uf, i) == uf_find(uf, j)))
+					fail_msg("order %d: m%d and m%d %s", round,
+						 i, j,
+						 thread[i] == thread[j] ?
+							 "share a thread" :
+							 "are apart");
+		db_close(db);
+	}
+	for (int i = 0; i < ORDER_MSGS; i++)
+		free(extra[i]);
+	strbuf_release(&raw);
+	strbuf_release(&refs);
+	strbuf_release(&id);
+	strbuf_release(&err);
+	strbuf_release(&path);
+}
+
 static void test_thread_merging(void **state)
 {
 	struct fixture *f = *state;
@@ -730,6 +846,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_and_conflict,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_raw_packed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_thread_any_order, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_thread_merging, setup,
 						teardown),
