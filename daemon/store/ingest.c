@@ -157,12 +157,10 @@ static bool pipe_get(struct pipe *p, struct item *out)
 	return true;
 }
 
-/* Reader: raw messages (packed for storage here, off the busier
- * threads) and the cursor after each, in source order. */
+/* Reader: raw messages and the cursor after each, in source order. */
 static void *reader(void *data)
 {
 	struct stages *sg = data;
-	struct store_packer *pk = store_packer_new();
 	size_t total = 0;
 
 	for (;;) {
@@ -186,7 +184,6 @@ static void *reader(void *data)
 			it.where = xstrdup(sm.where);
 			it.deleted = sm.deleted;
 			memcpy(it.oid, sm.oid, sizeof(it.oid));
-			store_pack(&it.packed, pk, it.raw, it.len);
 		}
 		/* per-message errors: the source goes on */
 		if (it.status == 1 || it.status == -E2BIG ||
@@ -199,14 +196,15 @@ static void *reader(void *data)
 		break;
 	}
 	pipe_close(&sg->read);
-	store_packer_free(pk);
 	return NULL;
 }
 
-/* Parser: the same items, with their messages parsed. */
+/* Parser: the same items, with their messages parsed and their bytes
+ * packed for storage (off the reader, which inflates git objects). */
 static void *parser(void *data)
 {
 	struct stages *sg = data;
+	struct store_packer *pk = store_packer_new();
 
 	for (;;) {
 		struct item it;
@@ -218,6 +216,8 @@ static void *parser(void *data)
 		       it.status != -EPROTO;
 		if (it.status == 1)
 			it.parse_r = msg_parse(&it.m, it.raw, it.len, &it.text);
+		if (it.status == 1 && it.parse_r == 0 && !it.deleted)
+			store_pack(&it.packed, pk, it.raw, it.len);
 		if (!pipe_put(&sg->parsed, &it) || last) {
 			/* let the reader finish if it waits on us */
 			pipe_stop(&sg->read);
@@ -225,6 +225,7 @@ static void *parser(void *data)
 		}
 	}
 	pipe_close(&sg->parsed);
+	store_packer_free(pk);
 	return NULL;
 }
 
