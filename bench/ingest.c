@@ -11,7 +11,8 @@
  *           <build>/tests/mkinbox - /tmp/epoch.git
  *   <build>/bench/bench-ingest /tmp/epoch.git <build>/kreview
  *
- * Three measurements, each over every message of the epoch:
+ * Three measurements over every message of the epoch, and one of
+ * threading:
  *
  *  (a) raw:     source_open(SOURCE_INBOX) + source_next() to the end,
  *               in this process (libgit2 revwalk + blob reads);
@@ -21,10 +22,15 @@
  *               RSS from wait4();
  *  (c) git:     "git cat-file --batch" fed the blob ids of "m" entries
  *               listed by "git rev-list --objects refs/heads/master"
- *               (listing not timed; identical blobs are listed once).
+ *               (listing not timed; identical blobs are listed once);
+ *  (d) thread:  "kreview ingest --mbox" of one generated thread of 2,500,
+ *               5,000 and 10,000 messages (each names the root and its
+ *               19 nearest ancestors, as mailers do); the time per
+ *               message must stay flat as the thread grows.
  *
- * Each is run RUNS times (ingestion into a new database each time) and
- * the fastest run is reported: this machine's neighbours are noisy.
+ * Each is run RUNS times ((d): THREAD_RUNS; ingestion into a new
+ * database each time) and the fastest run is reported: this machine's
+ * neighbours are noisy.
  * Prints messages/second for each, ingest/raw and ingest/git time
  * ratios, peak RSS in MB and the ingest's CPU time (user + system,
  * over its threads).  Like kreview, (a) does not re-hash objects it
@@ -48,6 +54,7 @@
 
 /* Each measurement is repeated; the best run counts (noisy machines). */
 #define RUNS 5
+#define THREAD_RUNS 3
 
 struct child_result {
 	double secs;
@@ -122,6 +129,70 @@ static int run_child(struct child_result *res, char *const argv[],
 		return -1;
 	}
 	return 0;
+}
+
+/* Run a "kreview ingest" into a new database at 'db'. */
+static int ingest_fresh(struct child_result *res, char *const args[],
+			char *const envp[], const char *db)
+{
+	for (const char *ext = ""; ext; ext = !*ext ? "-wal" : NULL) {
+		struct strbuf f = STRBUF_INIT;
+
+		strbuf_addf(&f, "%s%s", db, ext);
+		unlink(f.buf);
+		strbuf_release(&f);
+	}
+	fflush(stdout);
+	return run_child(res, args, envp, NULL);
+}
+
+/*
+ * (d): an mbox of one thread of 'n' messages, each replying to one of
+ * the 50 newest before it and naming the root and its 19 nearest
+ * ancestors in References:, as mailers do.
+ */
+static int write_thread_mbox(const char *path, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	size_t *parent = xcalloc(n, sizeof(*parent));
+	unsigned int seed = 1;
+
+	if (!f) {
+		perror(path);
+		free(parent);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t chain[20], depth = 0;
+
+		seed = seed * 1103515245u + 12345u;
+		parent[i] = i ? i - 1 - ((seed >> 16) % (i < 50 ? i : 50)) : 0;
+		fprintf(f, "From mboxrd@z Thu Jan  1 00:00:00 1970\n"
+			   "From: Dev %zu <dev%zu@example.org>\n"
+			   "To: list@vger.kernel.org\n"
+			   "Subject: %s[PATCH] a long discussion\n"
+			   "Date: Tue, 2 Jan 2024 %02zu:%02zu:%02zu +0000\n"
+			   "Message-ID: <m%zu@thread>\n",
+			i % 50, i % 50, i ? "Re: " : "", i / 3600 % 24,
+			i / 60 % 60, i % 60, i);
+		if (i) {
+			for (size_t a = parent[i]; depth < 19; a = parent[a]) {
+				chain[depth++] = a;
+				if (!a)
+					break;
+			}
+			fprintf(f, "In-Reply-To: <m%zu@thread>\nReferences:",
+				parent[i]);
+			if (chain[depth - 1])
+				fputs(" <m0@thread>", f);
+			while (depth)
+				fprintf(f, " <m%zu@thread>", chain[--depth]);
+			fputc('\n', f);
+		}
+		fprintf(f, "\nMessage %zu of the thread.\n\n", i);
+	}
+	free(parent);
+	return fclose(f) ? -1 : 0;
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag,
@@ -290,15 +361,7 @@ int main(int argc, char **argv)
 				 NULL };
 		struct child_result run = { 0 };
 
-		for (const char *ext = ""; ext; ext = !*ext ? "-wal" : NULL) {
-			struct strbuf f = STRBUF_INIT;
-
-			strbuf_addf(&f, "%s%s", db.buf, ext);
-			unlink(f.buf);
-			strbuf_release(&f);
-		}
-		fflush(stdout);
-		if (run_child(&run, args, envp, NULL) < 0)
+		if (ingest_fresh(&run, args, envp, db.buf) < 0)
 			goto out;
 		if (!i || run.secs < ingest.secs) {
 			strbuf_release(&ingest.out);
@@ -357,6 +420,36 @@ int main(int argc, char **argv)
 
 		if (!stat(db.buf, &st))
 			printf("database: %.1f MB\n", (double)st.st_size / 1e6);
+	}
+
+	/* (d) threading cost must not grow with the thread */
+	for (size_t n = 2500; n <= 10000; n *= 2) {
+		struct strbuf mbox = STRBUF_INIT;
+		char *args[] = { argv[2], (char *)"ingest", (char *)"--db",
+				 db.buf, (char *)"--mbox", NULL, NULL };
+		char *envp[] = { env_home.buf, env_cfg.buf, env_state.buf,
+				 env_data.buf, (char *)"PATH=/usr/bin:/bin",
+				 NULL };
+		struct child_result best = { 0 };
+		int r = 0;
+
+		strbuf_addf(&mbox, "%s/thread.mbox", tmp.buf);
+		args[5] = mbox.buf;
+		r = write_thread_mbox(mbox.buf, n);
+		for (int i = 0; i < THREAD_RUNS && r >= 0; i++) {
+			struct child_result run = { 0 };
+
+			r = ingest_fresh(&run, args, envp, db.buf);
+			if (r >= 0 && (!i || run.secs < best.secs))
+				best.secs = run.secs;
+			strbuf_release(&run.out);
+		}
+		unlink(mbox.buf);
+		strbuf_release(&mbox);
+		if (r < 0)
+			goto out;
+		printf("(d) one thread of %5zu messages (mbox): %6.3f s, %5.0f us/message\n",
+		       n, best.secs, best.secs * 1e6 / (double)n);
 	}
 	ret = 0;
 out:
