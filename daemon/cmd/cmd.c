@@ -7,7 +7,7 @@ const struct cmd cmd_table[] = {
 	  "kreview help [<command>]" },
 	{ "ingest", cmd_ingest,
 	  "read mail from a source, store messages, assemble series",
-	  "kreview ingest [--db FILE] [--config FILE] SOURCE...\n"
+	  "kreview ingest [--db FILE] [--config FILE] [--[no-]progress] SOURCE...\n"
 	  "\n"
 	  "sources (any number, each read in turn):\n"
 	  "   --mbox FILE        an mbox file (mboxrd or mboxo); '-' reads stdin\n"
@@ -18,7 +18,9 @@ const struct cmd cmd_table[] = {
 	  "\n"
 	  "Prints one summary line.  Exit 0 even when some messages were\n"
 	  "malformed (reported on stderr with their position); non-zero when\n"
-	  "a source cannot be read." },
+	  "a source cannot be read.  --progress shows a count of messages read\n"
+	  "on stderr while a source is read (the default when stderr is a\n"
+	  "terminal); --no-progress turns it off." },
 	{ "series", cmd_series, "list or show assembled patch series",
 	  "kreview series list [--config FILE] [--db FILE] [--json]\n"
 	  "kreview series show [--config FILE] [--db FILE] [--mbox] ID|MSGID\n"

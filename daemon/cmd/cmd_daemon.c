@@ -925,7 +925,10 @@ static bool admit(void *vctx, const struct queue_job *j, int64_t *wait)
 static void report_msg(void *ctx, const char *where, const char *what)
 {
 	(void)ctx;
-	log_warn("%s: %s", where, what);
+	if (where)
+		log_warn("%s: %s", where, what);
+	else
+		log_warn("%s", what);
 }
 
 /* Read the sources that are due; true if any was read. */

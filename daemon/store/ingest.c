@@ -17,7 +17,7 @@ static void report(const struct ingest_source *is, const char *where,
 		   const char *what)
 {
 	if (is->report)
-		is->report(is->report_ctx, where ? where : is->location, what);
+		is->report(is->report_ctx, where, what);
 	else if (where)
 		fprintf(stderr, "kreview: %s: %s\n", where, what);
 	else
@@ -406,6 +406,8 @@ advance:
 			db_checkpointer_poke(ckpt);
 			in_txn = false;
 			in_batch = 0;
+			if (is->progress)
+				is->progress(is->progress_ctx, st);
 		}
 	}
 	if (it.cursor) {

@@ -38,9 +38,14 @@ struct ingest_source {
 	size_t batch;
 	/* Stop after this many messages (tests); 0: no limit. */
 	size_t max_messages;
-	/* "where: what" for a message-level problem, or NULL (stderr). */
+	/* "where: what" for a message-level problem, or NULL (stderr).
+	 * 'where' is NULL when 'what' names the position itself. */
 	void (*report)(void *ctx, const char *where, const char *what);
 	void *report_ctx;
+	/* Called with the running totals after each committed batch, or
+	 * NULL. */
+	void (*progress)(void *ctx, const struct ingest_stats *st);
+	void *progress_ctx;
 };
 
 /*
