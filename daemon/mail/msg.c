@@ -382,9 +382,9 @@ static bool kept_field(const char *name, size_t n)
  * The fields of a header made only of well-formed "Name: value" fields
  * (a name of printable ASCII, no space before the colon, every line
  * ended) up to its empty line.  hfield_next() returns 1 with the next
- * field in 'name' and [start, end) (its lines with their folds and
- * newlines), 0 at the empty line ('p' points to it), -1 when the header
- * is anything else.
+ * field's name in 'name', its colon in 'colon' and its bytes (lines,
+ * folds and newlines) in [start, p); 0 at the empty line ('p' points
+ * to it); -1 when the header is anything else.
  */
 struct hfield {
 	const char *p, *end;
