@@ -28,6 +28,24 @@ start_mock() {
 	for _ in $(seq 50); do [ -s "$TRASH/port" ] && break; sleep 0.1; done
 }
 
+# The configuration of the mock endpoint start_mock() serves, with the
+# quick review profile and the test prompts: the start of a config.yaml.
+mock_review_yaml() {
+	cat <<Y
+endpoints:
+  - name: mock
+    dialect: openai
+    url: http://127.0.0.1:$(cat "$TRASH/port")/v1
+    model: check
+    concurrency: 1
+    max_attempts: 1
+review:
+  runs: 2
+  profile: quick
+  prompts: $KREVIEW_TESTS/data/review/prompts
+Y
+}
+
 # "cmd | grepq PATTERN": like grep -q, but reads all its input.  grep -q
 # exits at the first match; a writer with more to say then dies of
 # SIGPIPE, and under pipefail the test fails when the machine is busy.

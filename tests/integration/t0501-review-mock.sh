@@ -10,19 +10,7 @@ id=$(grep -o '[0-9]\+' "$TRASH/id" | head -1)
 [ -n "$id" ] || fail "from-git printed no series id: $(cat "$TRASH/id")"
 
 start_mock "$KREVIEW_TESTS/data/review/mock"
-cat > "$TRASH/config.yaml" <<Y
-endpoints:
-  - name: mock
-    dialect: openai
-    url: http://127.0.0.1:$(cat "$TRASH/port")/v1
-    model: check
-    concurrency: 1
-    max_attempts: 1
-review:
-  runs: 2
-  profile: quick
-  prompts: $KREVIEW_TESTS/data/review/prompts
-Y
+mock_review_yaml > "$TRASH/config.yaml"
 "$KREVIEW" review --config "$TRASH/config.yaml" --db "$TRASH/k.db" --tree "$repo" \
 	--format json "$id" > "$TRASH/out.json" 2> "$TRASH/err" ||
 	{ cat "$TRASH/err"; fail "review failed"; }

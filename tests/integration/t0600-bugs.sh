@@ -19,18 +19,9 @@ id=$(grep -o '[0-9]\+' "$TRASH/id" | head -1)
 
 start_mock "$KREVIEW_TESTS/data/review/mock"
 bugs="$TRASH/bugs"
-cat > "$TRASH/config.yaml" <<Y
-endpoints:
-  - name: mock
-    dialect: openai
-    url: http://127.0.0.1:$(cat "$TRASH/port")/v1
-    model: check
-    concurrency: 1
-    max_attempts: 1
-review:
-  runs: 2
-  profile: quick
-  prompts: $KREVIEW_TESTS/data/review/prompts
+{
+	mock_review_yaml
+	cat <<Y
 bugs:
   dir: $bugs
   min_support: 1
@@ -41,6 +32,7 @@ bugs:
   digest_min_age: 0s
   digest_quiet_after_reply: 0s
 Y
+} > "$TRASH/config.yaml"
 K() { "$KREVIEW" bugs --config "$TRASH/config.yaml" "$@"; }
 
 # 1. the review records the pre-existing finding

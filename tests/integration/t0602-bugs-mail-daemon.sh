@@ -28,19 +28,10 @@ state="$TRASH/state"
 bugs="$state/bugs"
 : > "$TRASH/list.mbox"
 : > "$TRASH/direct.mbox"
-cat > "$TRASH/config.yaml" <<Y
+{
+	mock_review_yaml
+	cat <<Y
 state_dir: $state
-endpoints:
-  - name: mock
-    dialect: openai
-    url: http://127.0.0.1:$(cat "$TRASH/port")/v1
-    model: check
-    concurrency: 1
-    max_attempts: 1
-review:
-  runs: 2
-  profile: quick
-  prompts: $KREVIEW_TESTS/data/review/prompts
 ingest:
   own_address: kreview@example.org
 mail:
@@ -65,6 +56,7 @@ daemon:
       path: $TRASH/direct.mbox
       list: direct
 Y
+} > "$TRASH/config.yaml"
 K() { "$KREVIEW" bugs --config "$TRASH/config.yaml" "$@"; }
 db="$state/kreview.db"
 daemon() {
