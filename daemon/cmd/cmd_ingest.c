@@ -63,10 +63,7 @@ static void progress_cb(void *ctx, const struct ingest_stats *st)
 static void report_cb(void *ctx, const char *where, const char *what)
 {
 	progress_clear(ctx);
-	if (where)
-		fprintf(stderr, "kreview: %s: %s\n", where, what);
-	else
-		fprintf(stderr, "kreview: %s\n", what);
+	ingest_report_stderr(where, what);
 }
 
 int cmd_ingest(int argc, char **argv)

@@ -13,15 +13,21 @@
 
 #define INGEST_BATCH 256
 
+void ingest_report_stderr(const char *where, const char *what)
+{
+	if (where)
+		fprintf(stderr, "kreview: %s: %s\n", where, what);
+	else
+		fprintf(stderr, "kreview: %s\n", what);
+}
+
 static void report(const struct ingest_source *is, const char *where,
 		   const char *what)
 {
 	if (is->report)
 		is->report(is->report_ctx, where, what);
-	else if (where)
-		fprintf(stderr, "kreview: %s: %s\n", where, what);
 	else
-		fprintf(stderr, "kreview: %s\n", what);
+		ingest_report_stderr(where, what);
 }
 
 static bool is_own(const struct kreview_config *cfg, const struct msg *m)

@@ -48,6 +48,9 @@ struct ingest_source {
 	void *progress_ctx;
 };
 
+/* What a NULL 'report' does: "kreview: where: what" on stderr. */
+void ingest_report_stderr(const char *where, const char *what);
+
 /*
  * Read 'is' from its stored cursor to the end, adding to 'st'.
  * 0 when the source was read to its end, else a negative errno with
