@@ -340,6 +340,7 @@ enum field {
 	F_CC,
 	F_LIST_ID,
 	F_X_PATCHWORK_BOT,
+	/* the body part's fields, last */
 	F_CONTENT_TYPE,
 	F_CONTENT_TRANSFER_ENCODING,
 	F_NR
@@ -508,7 +509,8 @@ static void read_gmime(struct fields *f, struct msg *m, GMimeMessage *gm)
 {
 	GDateTime *date = g_mime_message_get_date(gm);
 
-	for (int i = 0; i < F_NR; i++)
+	/* Content-* belong to the body part, which choose_body() reads */
+	for (int i = 0; i < F_CONTENT_TYPE; i++)
 		f->val[i] = g_strdup(g_mime_object_get_header(GMIME_OBJECT(gm),
 							      field_names[i]));
 	f->msgid = g_strdup(g_mime_message_get_message_id(gm));
